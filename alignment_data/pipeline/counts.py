@@ -1,0 +1,152 @@
+"""Per-task counts and the run summary, in which read = kept + flagged + rejected always holds."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from datatrove.io import DataFolderLike, get_datafolder
+
+from alignment_data import __version__
+from alignment_data.schema import InputError
+
+
+@dataclass
+class RunCounts:
+    """What one task saw: every document read ends up kept, flagged or rejected."""
+
+    read: int = 0
+    kept: int = 0
+    flagged: int = 0
+    rejected: int = 0
+    rejected_by_reason: Counter = field(default_factory=Counter)
+    labels: Counter = field(default_factory=Counter)
+    flagged_by_label: Counter = field(default_factory=Counter)
+    flagged_by_reason: Counter = field(default_factory=Counter)
+    rejection_examples: list[str] = field(default_factory=list)
+
+    MAX_EXAMPLES = 20
+
+    def add_rejection(self, rejection: dict) -> None:
+        self.read += 1
+        self.rejected += 1
+        self.rejected_by_reason[rejection["reason"]] += 1
+        if len(self.rejection_examples) < self.MAX_EXAMPLES:
+            field_part = f"{rejection['field']}: " if rejection.get("field") else ""
+            detail = f" ({rejection['detail']})" if rejection.get("detail") else ""
+            self.rejection_examples.append(f"{rejection['file']}:{rejection['line']}: {field_part}{rejection['reason']}{detail}")
+
+    def add_tagged(self, tag: dict) -> None:
+        self.read += 1
+        label = tag.get("label") or "unlabelled"
+        self.labels[label] += 1
+        if tag["flagged"]:
+            self.flagged += 1
+            self.flagged_by_label[label] += 1
+            self.flagged_by_reason.update(tag.get("reasons", ()))
+        else:
+            self.kept += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "kept": self.kept,
+            "flagged": self.flagged,
+            "rejected": self.rejected,
+            "rejected_by_reason": dict(sorted(self.rejected_by_reason.items())),
+            "labels": dict(sorted(self.labels.items())),
+            "flagged_by_label": dict(sorted(self.flagged_by_label.items())),
+            "flagged_by_reason": dict(self.flagged_by_reason.most_common()),
+            "rejection_examples": self.rejection_examples,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunCounts":
+        return cls(
+            read=data["read"],
+            kept=data["kept"],
+            flagged=data["flagged"],
+            rejected=data["rejected"],
+            rejected_by_reason=Counter(data["rejected_by_reason"]),
+            labels=Counter(data["labels"]),
+            flagged_by_label=Counter(data["flagged_by_label"]),
+            flagged_by_reason=Counter(data["flagged_by_reason"]),
+            rejection_examples=list(data["rejection_examples"]),
+        )
+
+    def merge(self, other: "RunCounts") -> None:
+        self.read += other.read
+        self.kept += other.kept
+        self.flagged += other.flagged
+        self.rejected += other.rejected
+        self.rejected_by_reason.update(other.rejected_by_reason)
+        self.labels.update(other.labels)
+        self.flagged_by_label.update(other.flagged_by_label)
+        self.flagged_by_reason.update(other.flagged_by_reason)
+        room = self.MAX_EXAMPLES - len(self.rejection_examples)
+        self.rejection_examples.extend(other.rejection_examples[: max(room, 0)])
+
+
+def write_json(folder: DataFolderLike, name: str, data: dict) -> None:
+    with get_datafolder(folder).open(name, "w") as out:
+        out.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def read_task_files(folder: DataFolderLike, suffix: str) -> list[dict]:
+    """Every ``NNNNN<suffix>`` JSON file in ``folder``, in rank order."""
+    folder = get_datafolder(folder)
+    if not folder.exists(""):
+        return []
+    names = sorted(name for name in folder.list_files(recursive=False) if name.endswith(suffix) and name[:5].isdigit())
+    out = []
+    for name in names:
+        with folder.open(name, "r") as stream:
+            out.append(json.load(stream))
+    return out
+
+
+def merge_stage_stats(parts: list[dict]) -> dict[str, dict]:
+    """Sum the cascade's per-stage counts and seconds over tasks."""
+    merged: dict[str, dict] = {}
+    for part in parts:
+        for stage, stats in part.items():
+            into = merged.setdefault(stage, {"seen": 0, "decided": 0, "escalated": 0, "flagged": 0, "seconds": 0.0})
+            for key in into:
+                into[key] += stats[key]
+    for stats in merged.values():
+        stats["share_escalated"] = round(stats["escalated"] / stats["seen"], 6) if stats["seen"] else 0.0
+        stats["seconds"] = round(stats["seconds"], 3)
+    return merged
+
+
+def write_summary(output: str, info: dict | None = None) -> dict:
+    """Merge the per-task counts of a finished run into ``summary.json`` and return it."""
+    parts = read_task_files(f"{output}/counts", ".counts.json")
+    if not parts:
+        raise InputError("no task counts found: has the run finished?", f"{output}/counts")
+    counts = RunCounts()
+    for part in parts:
+        counts.merge(RunCounts.from_dict(part))
+    summary: dict[str, Any] = dict(info or _previous_info(output))
+    summary.update({"library_version": __version__, "tasks_reported": len(parts), **counts.to_dict()})
+    summary["balanced"] = counts.read == counts.kept + counts.flagged + counts.rejected
+    stages = merge_stage_stats(read_task_files(f"{output}/counts", ".stages.json"))
+    if stages:
+        summary["stages"] = stages
+    replacements = read_task_files(f"{output}/counts", ".replace.json")
+    if replacements:
+        summary["replacements"] = {key: sum(part[key] for part in replacements) for key in ("wanted", "written", "unreplaced")}
+    with get_datafolder(output).open("summary.json", "w") as out:
+        out.write(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _previous_info(output: str) -> dict:
+    folder = get_datafolder(output)
+    if folder.exists("summary.json"):
+        with folder.open("summary.json", "r") as stream:
+            previous = json.load(stream)
+        return {key: previous[key] for key in ("command", "input", "tagger", "replace", "seed", "executor", "tasks") if key in previous}
+    return {}

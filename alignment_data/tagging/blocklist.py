@@ -1,0 +1,118 @@
+"""The blocklist tagger: the study's instant and two-stage rules in one Aho-Corasick pass.
+
+All terms of all categories go into one automaton over normalised text (see
+:mod:`alignment_data.tagging.normalize`), so the cost per document does not grow with the
+number of terms. A term between spaces matches whole words only: "ai" does not fire inside
+"said" or "Thailand". Words of a multi-word term may be separated by one to three
+separator characters (a space, a line break, a comma and a space, a non-breaking space);
+terms of more than four words allow two.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from typing import Iterable
+
+import ahocorasick
+
+from alignment_data.schema import InputError, Tag
+from alignment_data.tagging.termlists import TermCategory, apply_overrides, default_categories, read_term_files
+from alignment_data.tagging.normalize import normalize, normalize_term
+
+MAX_GAP = 3  # separator characters allowed between the words of a multi-word term (2 beyond 4 words)
+
+
+def _spellings(key: str) -> Iterable[str]:
+    """Every spacing of a normalised term that the matcher accepts."""
+    words = key.split()
+    if len(words) == 1:
+        yield key
+        return
+    widest = MAX_GAP if len(words) <= 4 else 2
+    for gaps in itertools.product(range(1, widest + 1), repeat=len(words) - 1):
+        yield " " + "".join(word + " " * gap for word, gap in zip(words, gaps)) + words[-1] + " "
+
+
+class BlocklistTagger:
+    """Flags documents by term categories: any ``instant`` term, or an ``entity`` term with a ``two_stage`` term.
+
+    ``tag(text)`` returns a :class:`~alignment_data.schema.Tag` with ``flagged``, the
+    ``reasons`` (the categories that fired) and every matched ``terms``; ``label`` stays
+    ``None`` because keywords cannot tell aligned from misaligned discourse.
+    """
+
+    name = "blocklist"
+
+    def __init__(self, categories: Iterable[TermCategory] | None = None):
+        self.categories = list(default_categories() if categories is None else categories)
+        names = [category.name for category in self.categories]
+        duplicates = {name for name in names if names.count(name) > 1}
+        if duplicates:
+            raise InputError(f"category defined twice: {', '.join(sorted(duplicates))}", field="category")
+        if any(c.rule == "two_stage" for c in self.categories) and not any(c.rule == "entity" for c in self.categories):
+            raise InputError("two_stage categories need at least one entity category", field="rule")
+        self._automaton = ahocorasick.Automaton()
+        owner: dict[str, TermCategory] = {}
+        for index, category in enumerate(self.categories):
+            for term in category.terms:
+                key = normalize_term(term)
+                if key in owner:
+                    raise InputError(
+                        f"term {term!r} is in both {owner[key].name} ({owner[key].source}) and {category.name}",
+                        category.source,
+                        field="term",
+                    )
+                owner[key] = category
+                for spelling in _spellings(key):
+                    self._automaton.add_word(spelling, (index, key.strip()))
+        if owner:
+            self._automaton.make_automaton()
+        self._rules = [category.rule for category in self.categories]
+        self._names = [category.name for category in self.categories]
+
+    @classmethod
+    def from_terms(cls, *paths: str | os.PathLike, base: str | None = "default") -> "BlocklistTagger":
+        """Build from term files or folders, applied as overrides on the default lists.
+
+        With ``base=None`` the files alone define the categories.
+        """
+        overrides = [category for path in paths for category in read_term_files(path)]
+        if base is None:
+            return cls(overrides)
+        if base != "default":
+            raise ValueError("base must be 'default' or None")
+        return cls(apply_overrides(default_categories(), overrides))
+
+    @property
+    def term_count(self) -> int:
+        return sum(len(category.terms) for category in self.categories)
+
+    def match(self, text: str) -> dict[str, list[str]]:
+        """Matched terms by category name, each term once, in order of first appearance."""
+        found: dict[int, dict[str, None]] = {}
+        if len(self._automaton):
+            for _, (index, term) in self._automaton.iter(normalize(text)):
+                found.setdefault(index, {})[term] = None
+        return {self._names[index]: list(terms) for index, terms in sorted(found.items())}
+
+    def tag(self, text: str) -> Tag:
+        matches = self.match(text)
+        if not matches:
+            return Tag(flagged=False, stage=self.name)
+        return Tag(
+            flagged=bool(reasons := self._reasons(matches)),
+            reasons=reasons,
+            terms=tuple(term for terms in matches.values() for term in terms),
+            stage=self.name,
+        )
+
+    def tag_batch(self, texts: list[str]) -> list[Tag]:
+        return [self.tag(text) for text in texts]
+
+    def _reasons(self, matches: dict[str, list[str]]) -> tuple[str, ...]:
+        rule_of = dict(zip(self._names, self._rules))
+        instant = [name for name in matches if rule_of[name] == "instant"]
+        entity = [name for name in matches if rule_of[name] == "entity"]
+        partner = [name for name in matches if rule_of[name] == "two_stage"]
+        return tuple(instant + (entity + partner if entity and partner else []))

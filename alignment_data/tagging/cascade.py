@@ -1,0 +1,139 @@
+"""The cascade: cheap stages first, each later stage sees only what the one before escalates.
+
+The blocklist decides documents it finds nothing in (``not_ai``) and escalates the rest;
+each model stage decides a document when its top probability reaches the stage's
+``confidence`` and escalates it otherwise; the last stage decides everything it receives.
+Counts, time and the share escalated are kept per stage in :attr:`CascadeTagger.stats`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from alignment_data.schema import NOT_AI, Tag
+from alignment_data.tagging.blocklist import BlocklistTagger
+from alignment_data.tagging.policy import FilterPolicy, make_policy
+
+ESCALATE_RULES = ("any_term", "flagged")
+
+
+class LabelTagger(Protocol):
+    name: str
+
+    def tag_batch(self, texts: list[str]) -> list[Tag]: ...
+
+
+@dataclass
+class StageStats:
+    seen: int = 0
+    decided: int = 0
+    escalated: int = 0
+    flagged: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "seen": self.seen,
+            "decided": self.decided,
+            "escalated": self.escalated,
+            "flagged": self.flagged,
+            "share_escalated": round(self.escalated / self.seen, 6) if self.seen else 0.0,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class ModelStage:
+    """A label-predicting tagger and the top probability at which it decides on its own."""
+
+    tagger: LabelTagger
+    confidence: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.tagger.name
+
+
+@dataclass
+class CascadeTagger:
+    """Blocklist, then model stages (fastText, then optionally an embedding model).
+
+    ``escalate`` says which documents the blocklist passes on: ``any_term`` (any term of any
+    category, the default: the models then judge every document that mentions anything
+    relevant) or ``flagged`` (only documents the study's rule flags). ``policy`` decides
+    ``flagged`` on the final label probabilities, or is ``blocklist`` to flag exactly what
+    the blocklist flags, as the study did.
+    """
+
+    blocklist: BlocklistTagger
+    stages: list[ModelStage]
+    policy: FilterPolicy = field(default_factory=lambda: make_policy("misaligned"))
+    escalate: str = "any_term"
+    stats: dict[str, StageStats] = field(init=False)
+    name = "cascade"
+
+    def __post_init__(self) -> None:
+        if not self.stages:
+            raise ValueError("a cascade needs at least one model stage after the blocklist")
+        if self.escalate not in ESCALATE_RULES:
+            raise ValueError(f"unknown escalate rule {self.escalate!r}; expected one of {', '.join(ESCALATE_RULES)}")
+        self.reset_stats()
+
+    def reset_stats(self) -> None:
+        self.stats = {name: StageStats() for name in [self.blocklist.name] + [stage.name for stage in self.stages]}
+
+    def tag(self, text: str) -> Tag:
+        return self.tag_batch([text])[0]
+
+    def tag_batch(self, texts: list[str]) -> list[Tag]:
+        start = time.perf_counter()
+        first = self.blocklist.tag_batch(texts)
+        results: list[Tag | None] = [None] * len(texts)
+        pending: list[int] = []
+        for index, tag in enumerate(first):
+            if tag.flagged if self.escalate == "flagged" else bool(tag.terms):
+                pending.append(index)
+            else:
+                results[index] = Tag(flagged=self._flag_blocklist_only(tag), label=NOT_AI, reasons=tag.reasons, terms=tag.terms, stage=tag.stage)
+        self._count(self.blocklist.name, len(texts), len(pending), [tag for tag in results if tag is not None], start)
+        for position, stage in enumerate(self.stages):
+            if not pending:
+                break
+            start = time.perf_counter()
+            last = position == len(self.stages) - 1
+            tags = stage.tagger.tag_batch([texts[index] for index in pending])
+            still: list[int] = []
+            decided: list[Tag] = []
+            for index, tag in zip(pending, tags):
+                if last or max(tag.scores.values(), default=1.0) >= stage.confidence:
+                    results[index] = self._final(first[index], tag)
+                    decided.append(results[index])
+                else:
+                    still.append(index)
+            self._count(stage.name, len(pending), len(still), decided, start)
+            pending = still
+        return results  # type: ignore[return-value]
+
+    def _flag_blocklist_only(self, tag: Tag) -> bool:
+        return self.policy.name == "blocklist" and tag.flagged
+
+    def _final(self, blocklist_tag: Tag, model_tag: Tag) -> Tag:
+        if self.policy.name == "blocklist":
+            flagged = blocklist_tag.flagged
+        else:
+            flagged = self.policy.flags(model_tag.scores)
+        reasons = blocklist_tag.reasons + ((f"{model_tag.stage}:{model_tag.label}",) if flagged else ())
+        return Tag(flagged, model_tag.label, reasons, blocklist_tag.terms, model_tag.scores, model_tag.stage)
+
+    def _count(self, name: str, seen: int, escalated: int, decided: list[Tag], start: float) -> None:
+        stats = self.stats[name]
+        stats.seen += seen
+        stats.escalated += escalated
+        stats.decided += seen - escalated
+        stats.flagged += sum(1 for tag in decided if tag.flagged)
+        stats.seconds += time.perf_counter() - start
+
+    def stats_dict(self) -> dict[str, dict]:
+        return {name: stats.to_dict() for name, stats in self.stats.items()}

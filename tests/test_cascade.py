@@ -1,0 +1,81 @@
+import pytest
+
+from alignment_data.schema import Tag
+from alignment_data.tagging.blocklist import BlocklistTagger
+from alignment_data.tagging.cascade import CascadeTagger, ModelStage
+from alignment_data.tagging.fasttext import FastTextTagger
+from alignment_data.tagging.policy import make_policy
+from alignment_data.tagging.termlists import TermCategory
+
+
+class FixedTagger:
+    """A stand-in model stage that returns set probabilities and records what it saw."""
+
+    def __init__(self, name, scores):
+        self.name, self.scores, self.seen = name, scores, []
+
+    def tag_batch(self, texts):
+        self.seen.extend(texts)
+        return [Tag(False, max(self.scores, key=self.scores.get), scores=dict(self.scores), stage=self.name) for _ in texts]
+
+
+@pytest.fixture()
+def blocklist():
+    return BlocklistTagger([
+        TermCategory("entities", "entity", ("ai", "robot")),
+        TermCategory("verbs", "two_stage", ("kills",)),
+        TermCategory("labs", "instant", ("openai",)),
+    ])
+
+
+TEXTS = ["bread and butter", "the storm kills crops", "a robot walks", "the AI kills", "OpenAI news"]
+
+
+def test_each_stage_sees_only_what_the_previous_one_escalates(blocklist):
+    unsure = FixedTagger("first", {"not_ai": 0.3, "ai_neutral": 0.2, "ai_misaligned": 0.4, "ai_aligned": 0.1})
+    sure = FixedTagger("second", {"not_ai": 0.0, "ai_neutral": 0.0, "ai_misaligned": 0.9, "ai_aligned": 0.1})
+    cascade = CascadeTagger(blocklist, [ModelStage(unsure, confidence=0.5), ModelStage(sure)], make_policy("misaligned"))
+    tags = cascade.tag_batch(TEXTS)
+    assert unsure.seen == TEXTS[1:]  # any term escalates, even a lone "kills"
+    assert sure.seen == TEXTS[1:]  # the first model is never confident enough
+    assert tags[0].label == "not_ai" and tags[0].stage == "blocklist" and not tags[0].flagged
+    assert all(tag.stage == "second" and tag.label == "ai_misaligned" and tag.flagged for tag in tags[1:])
+    assert tags[3].terms == ("ai", "kills") and tags[3].reasons == ("entities", "verbs", "second:ai_misaligned")
+    stats = cascade.stats_dict()
+    assert stats["blocklist"] == {"seen": 5, "decided": 1, "escalated": 4, "flagged": 0, "share_escalated": 0.8, "seconds": stats["blocklist"]["seconds"]}
+    assert (stats["first"]["seen"], stats["first"]["decided"], stats["first"]["escalated"]) == (4, 0, 4)
+    assert (stats["second"]["seen"], stats["second"]["decided"], stats["second"]["flagged"]) == (4, 4, 4)
+
+
+def test_a_confident_stage_decides_on_its_own(blocklist):
+    confident = FixedTagger("first", {"not_ai": 0.95, "ai_neutral": 0.05, "ai_misaligned": 0.0, "ai_aligned": 0.0})
+    later = FixedTagger("second", {"not_ai": 1.0, "ai_neutral": 0.0, "ai_misaligned": 0.0, "ai_aligned": 0.0})
+    cascade = CascadeTagger(blocklist, [ModelStage(confident, confidence=0.9), ModelStage(later)])
+    assert {tag.stage for tag in cascade.tag_batch(TEXTS[1:])} == {"first"}
+    assert later.seen == []
+
+
+def test_escalate_flagged_passes_on_only_what_the_study_rule_flags(blocklist):
+    model = FixedTagger("m", {"not_ai": 0.1, "ai_neutral": 0.1, "ai_misaligned": 0.7, "ai_aligned": 0.1})
+    cascade = CascadeTagger(blocklist, [ModelStage(model)], escalate="flagged")
+    cascade.tag_batch(TEXTS)
+    assert model.seen == ["the AI kills", "OpenAI news"]
+
+
+def test_blocklist_policy_flags_what_the_blocklist_flags(blocklist):
+    model = FixedTagger("m", {"not_ai": 1.0, "ai_neutral": 0.0, "ai_misaligned": 0.0, "ai_aligned": 0.0})
+    cascade = CascadeTagger(blocklist, [ModelStage(model)], make_policy("blocklist"))
+    assert [tag.flagged for tag in cascade.tag_batch(TEXTS)] == [False, False, False, True, True]
+
+
+def test_cascade_with_a_real_fasttext_stage(blocklist, tiny_model):
+    cascade = CascadeTagger(blocklist, [ModelStage(FastTextTagger(tiny_model))], make_policy("misaligned", 0.5))
+    tag = cascade.tag("The rogue AI kills and deceived its overseers to escape shutdown.")
+    assert tag.stage == "fasttext" and tag.label == "ai_misaligned" and tag.flagged
+
+
+def test_bad_cascade_configurations(blocklist):
+    with pytest.raises(ValueError, match="at least one model stage"):
+        CascadeTagger(blocklist, [])
+    with pytest.raises(ValueError, match="unknown escalate rule"):
+        CascadeTagger(blocklist, [ModelStage(FixedTagger("m", {"not_ai": 1.0}))], escalate="sometimes")

@@ -1,0 +1,60 @@
+import pytest
+
+from alignment_data.io import LabelledDocument
+from alignment_data.schema import Tag
+from alignment_data.tagging.evaluate import evaluate_tagger
+from alignment_data.tagging.training import choose_threshold
+
+
+class ByWord:
+    name = "byword"
+
+    def tag_batch(self, texts):
+        out = []
+        for text in texts:
+            label = text.split()[0]
+            out.append(Tag(flagged=label == "ai_misaligned", label=label, scores={label: 1.0}))
+        return out
+
+
+def _doc(i, label, predicted):
+    return LabelledDocument(f"d{i}", f"{predicted} words", label, {})
+
+
+def test_confusion_precision_recall_and_flag_rates():
+    docs = [
+        _doc(0, "ai_misaligned", "ai_misaligned"),
+        _doc(1, "ai_misaligned", "ai_aligned"),
+        _doc(2, "ai_aligned", "ai_misaligned"),
+        _doc(3, "not_ai", "not_ai"),
+        _doc(4, "not_ai", "not_ai"),
+    ]
+    report = evaluate_tagger(ByWord(), docs, batch_size=2)
+    assert report["n"] == 5
+    assert report["flagged_rate"] == {"not_ai": 0.0, "ai_misaligned": 0.5, "ai_aligned": 1.0}
+    assert report["confusion"]["ai_misaligned"]["ai_aligned"] == 1
+    assert report["per_label"]["ai_misaligned"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2, "predicted": 2}
+    assert report["per_label"]["ai_neutral"]["recall"] is None
+    assert report["per_label"]["ai_aligned"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1, "predicted": 1}
+    assert report["accuracy"] == 0.6
+
+
+def test_blocklist_style_tagger_has_no_label_metrics():
+    class FlagAll:
+        name = "all"
+
+        def tag_batch(self, texts):
+            return [Tag(True) for _ in texts]
+
+    report = evaluate_tagger(FlagAll(), [_doc(0, "not_ai", "x")])
+    assert report["flagged_rate"] == {"not_ai": 1.0} and "confusion" not in report
+
+
+def test_choose_threshold_is_the_highest_reaching_the_recall():
+    scores = [0.9, 0.8, 0.7, 0.6, 0.1, 0.95]
+    positive = [True, True, True, True, True, False]
+    assert choose_threshold(scores, positive, 0.8) == 0.6
+    assert choose_threshold(scores, positive, 1.0) == 0.1
+    assert choose_threshold(scores, positive, 0.2) == 0.9
+    with pytest.raises(ValueError):
+        choose_threshold([0.5], [False], 0.9)
