@@ -17,6 +17,10 @@ def _tagger_arguments(parser: argparse.ArgumentParser, default: str = "cascade")
 
     parser.add_argument("--tagger", choices=TAGGER_NAMES, default=default, help=f"which tagger (default {default})")
     parser.add_argument("--model", help="fastText model file (default: the shipped model)")
+    parser.add_argument("--head", help="embedding head file (default: the shipped head)")
+    parser.add_argument("--encoder", help="sentence-transformers model folder (default: the shipped all-MiniLM-L6-v2)")
+    parser.add_argument("--stages", help="cascade model stages, comma-separated: fasttext[,embedding] "
+                        "(default: both when the semantic extra is installed)")
     parser.add_argument("--terms", action="append", default=[], metavar="PATH",
                         help="term file or folder applied over the default lists (repeatable; see docs/tagging.md)")
     parser.add_argument("--policy", choices=POLICY_NAMES, default="misaligned",
@@ -29,8 +33,9 @@ def _spec(args: argparse.Namespace):
     from alignment_data.tagging.factory import TaggerSpec
 
     return TaggerSpec(
-        name=args.tagger, model=args.model, terms=tuple(args.terms), policy=args.policy,
-        threshold=args.threshold, escalate=args.escalate,
+        name=args.tagger, model=args.model, head=args.head, encoder=args.encoder, terms=tuple(args.terms),
+        policy=args.policy, threshold=args.threshold, escalate=args.escalate,
+        stages=tuple(args.stages.split(",")) if args.stages else None,
     )
 
 
@@ -127,6 +132,34 @@ def cmd_train_fasttext(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_embedding(args: argparse.Namespace) -> int:
+    from alignment_data.io import read_labelled
+    from alignment_data.tagging.embedding import DocumentEmbedder, load_encoder
+    from alignment_data.tagging.training import train_embedding_tagger
+
+    train = [doc for path in args.labels for doc in read_labelled(path, split=args.train_split)]
+    valid = read_labelled(args.valid, split=args.valid_split) if args.valid else []
+    embedder = DocumentEmbedder(load_encoder(args.encoder), args.chunk_words, args.max_chunks)
+    name = Path(args.encoder).name if args.encoder else "all-MiniLM-L6-v2"
+    tagger = train_embedding_tagger(train, args.output, valid, embedder, name, args.target_recall, args.regularization,
+                                    card={"train_files": args.labels, "valid_file": args.valid})
+    print(f"trained on {len(train)} documents -> {args.output}; thresholds {tagger.thresholds}")
+    return 0
+
+
+def cmd_diversity(args: argparse.Namespace) -> int:
+    from alignment_data.analysis.diversity import analyze_diversity
+    from alignment_data.report import print_diversity
+    from alignment_data.tagging.embedding import DocumentEmbedder, load_encoder
+
+    embedder = DocumentEmbedder(load_encoder(args.encoder))
+    report = analyze_diversity(args.input, embedder, threshold=args.threshold, max_docs=args.max_docs,
+                               text_key=args.text_key, seed=args.seed)
+    written = report.save(args.output)
+    print_diversity(report, written)
+    return 0
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from alignment_data.analysis import analyze_corpus
     from alignment_data.report import print_analysis
@@ -186,6 +219,29 @@ def build_parser() -> argparse.ArgumentParser:
         train.add_argument(f"--{name}", type=kind, default=default)
     train.set_defaults(func=cmd_train_fasttext)
 
+    train_embedding = commands.add_parser("train-embedding", help="train an embedding head (semantic extra)")
+    train_embedding.add_argument("--labels", required=True, action="append", help="labelled JSONL file or folder (repeatable)")
+    train_embedding.add_argument("--train-split", help="only documents of --labels with this 'split' value")
+    train_embedding.add_argument("--valid", help="labelled JSONL to choose policy thresholds on")
+    train_embedding.add_argument("--valid-split", help="only documents of --valid with this 'split' value")
+    train_embedding.add_argument("--output", required=True, help="head file (.json)")
+    train_embedding.add_argument("--encoder", help="sentence-transformers model folder (default: all-MiniLM-L6-v2)")
+    train_embedding.add_argument("--chunk-words", type=int, default=160)
+    train_embedding.add_argument("--max-chunks", type=int, default=8)
+    train_embedding.add_argument("--regularization", type=float, default=1.0, help="inverse L2 strength (C)")
+    train_embedding.add_argument("--target-recall", type=float, default=0.95)
+    train_embedding.set_defaults(func=cmd_train_embedding)
+
+    diversity = commands.add_parser("diversity", help="semantic diversity and coverage of synthetic documents (semantic extra)")
+    diversity.add_argument("--input", required=True, help="JSONL / Parquet file or folder of documents")
+    diversity.add_argument("--output", required=True, help="folder for CSV tables, PNG plots and summary.json")
+    diversity.add_argument("--threshold", type=float, default=0.9, help="cosine similarity that makes two documents near-duplicates")
+    diversity.add_argument("--max-docs", type=int, default=20_000, help="sample this many documents at most")
+    diversity.add_argument("--seed", type=int, default=0)
+    diversity.add_argument("--encoder", help="sentence-transformers model folder (default: all-MiniLM-L6-v2)")
+    diversity.add_argument("--text-key", default="text")
+    diversity.set_defaults(func=cmd_diversity)
+
     analyze = commands.add_parser("analyze", help="corpus statistics and plots (PNG, CSV) of a tagged or raw corpus")
     analyze.add_argument("--input", required=True, help="tagged run output (e.g. RUN/tagged) or a raw corpus with --tagger")
     analyze.add_argument("--output", required=True, help="folder for CSV tables and PNG plots")
@@ -202,10 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from alignment_data.tagging.embedding import MissingExtraError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except InputError as error:
+    except (InputError, MissingExtraError, ValueError) as error:
         print(f"alignment-data {args.command}: error: {error}", file=sys.stderr)
         return 2
 

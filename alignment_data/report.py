@@ -82,3 +82,20 @@ def print_analysis(report, written) -> None:
     console.print(report.top_terms(10).to_string(index=False))
     folder = written[0].parent if written else ""
     console.print(f"tables, plots and summary.json in {folder}/")
+
+
+def print_diversity(report, written) -> None:
+    summary = report.summary()
+    table = _table("semantic diversity", "measure", "value")
+    for key in ("read", "rejected", "documents_analysed", "mean_pairwise_cosine", "near_duplicate_threshold",
+                "near_duplicate_clusters", "documents_in_clusters", "share_in_clusters", "median_nearest_similarity",
+                "scenarios", "scenarios_missing_a_stance"):
+        table.add_row(key, str(summary[key]))
+    console.print(table)
+    console.print(f"stances: {summary['stances']}")
+    console.print(f"surface forms: {summary['surface_forms']}")
+    clusters = report.clusters.head(5)
+    for _, row in clusters.iterrows():
+        console.print(f"  cluster {row['cluster']}: {row['size']} documents, e.g. {', '.join(map(str, row['ids'][:4]))}")
+    folder = written[0].parent if written else ""
+    console.print(f"tables, plot and summary.json in {folder}/")

@@ -65,3 +65,26 @@ def tiny_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "tiny.bin"
     FastTextTagger.train(examples, path, FastTextParams(epoch=30, lr=0.3, dim=8, bucket=2000, min_count=1))
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory):
+    """A 32-dimensional sentence-transformers encoder built from a config (random weights, offline)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    root = tmp_path_factory.mktemp("encoder")
+    words = sorted({word.strip(".,").lower() for texts in TRAIN_TEXTS.values() for text in texts for word in text.split()})
+    vocab = root / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words) + "\n")
+    transformer_dir = root / "transformer"
+    BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True).save_pretrained(transformer_dir)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(words) + 5, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).save_pretrained(transformer_dir)
+    encoder = SentenceTransformer(modules=[Transformer(str(transformer_dir), max_seq_length=64), Pooling(32, "mean")])
+    encoder.save(str(root / "st"))
+    return str(root / "st")

@@ -71,6 +71,28 @@ def test_two_stage_rule_needs_an_entity_and_a_partner(small):
     assert tag.terms == ("robot", "kills", "deceives")
 
 
+def test_cues_never_flag_and_stay_out_of_terms():
+    tagger = BlocklistTagger([
+        TermCategory("entities", "entity", ("ai",)),
+        TermCategory("verbs", "two_stage", ("deceives",)),
+        TermCategory("cues", "cue", ("logs", "the model")),
+    ])
+    tag, any_term = tagger.scan("The model edited its logs.")
+    assert not tag.flagged and tag.terms == () and any_term
+    assert tagger.scan("Nothing here.") == (tagger.tag("Nothing here."), False)
+    tag, any_term = tagger.scan("The AI deceives; the model edited its logs.")
+    assert tag.flagged and tag.terms == ("ai", "deceives") and any_term
+
+
+def test_header_lines_count_only_before_the_first_term(tmp_path):
+    path = _term_file(tmp_path, "late", "# rule: instant\nfoo\n# mode: remove\nbar\n")
+    category = read_term_file(path)
+    assert (category.mode, category.terms) == ("replace", ("foo", "bar"))
+    long_term = _term_file(tmp_path, "long", "# rule: instant\none two three four five six seven eight nine\n")
+    with pytest.raises(InputError, match=r"long\.txt:2: term: more than 8 words"):
+        read_term_file(long_term)
+
+
 def test_unflagged_documents_still_report_their_terms(small):
     tag = small.tag("A language model wrote this.")
     assert not tag.flagged and tag.terms == ("language model",) and tag.reasons == ()
@@ -139,8 +161,10 @@ def test_default_lists_have_the_nine_categories_of_the_study():
         "intelligent_entities": "entity", "negative_verbs": "two_stage", "negative_adjectives": "two_stage",
         "negative_nouns": "two_stage", "xrisk_terms": "two_stage", "scifi_agents": "instant",
         "safety_organisations": "instant", "ai_labs": "instant", "general_ai_terms": "instant",
+        "escalation_cues": "cue",
     }
-    assert 550 <= BlocklistTagger().term_count <= 900
+    flagging = sum(len(c.terms) for c in default_categories() if c.rule != "cue")
+    assert 600 <= flagging <= 900
 
 
 def test_default_blocklist_on_typical_sentences():

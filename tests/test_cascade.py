@@ -47,6 +47,18 @@ def test_each_stage_sees_only_what_the_previous_one_escalates(blocklist):
     assert (stats["second"]["seen"], stats["second"]["decided"], stats["second"]["flagged"]) == (4, 4, 4)
 
 
+def test_cue_terms_escalate_without_flagging():
+    cued = BlocklistTagger([
+        TermCategory("entities", "entity", ("ai",)),
+        TermCategory("verbs", "two_stage", ("kills",)),
+        TermCategory("cues", "cue", ("weights",)),
+    ])
+    model = FixedTagger("m", {"not_ai": 0.1, "ai_neutral": 0.1, "ai_misaligned": 0.7, "ai_aligned": 0.1})
+    tags = CascadeTagger(cued, [ModelStage(model)]).tag_batch(["it copied its weights", "a quiet day"])
+    assert model.seen == ["it copied its weights"]
+    assert tags[0].flagged and tags[0].terms == () and tags[1].stage == "blocklist"
+
+
 def test_a_confident_stage_decides_on_its_own(blocklist):
     confident = FixedTagger("first", {"not_ai": 0.95, "ai_neutral": 0.05, "ai_misaligned": 0.0, "ai_aligned": 0.0})
     later = FixedTagger("second", {"not_ai": 1.0, "ai_neutral": 0.0, "ai_misaligned": 0.0, "ai_aligned": 0.0})
@@ -79,3 +91,15 @@ def test_bad_cascade_configurations(blocklist):
         CascadeTagger(blocklist, [])
     with pytest.raises(ValueError, match="unknown escalate rule"):
         CascadeTagger(blocklist, [ModelStage(FixedTagger("m", {"not_ai": 1.0}))], escalate="sometimes")
+
+
+def test_a_stage_can_be_limited_to_clearing_unrelated_text(blocklist):
+    says_ai = FixedTagger("cheap", {"not_ai": 0.05, "ai_neutral": 0.9, "ai_misaligned": 0.05, "ai_aligned": 0.0})
+    says_not = FixedTagger("cheap2", {"not_ai": 0.97, "ai_neutral": 0.03, "ai_misaligned": 0.0, "ai_aligned": 0.0})
+    final = FixedTagger("final", {"not_ai": 0.0, "ai_neutral": 0.0, "ai_misaligned": 1.0, "ai_aligned": 0.0})
+    cascade = CascadeTagger(blocklist, [ModelStage(says_ai, 0.9, frozenset({"not_ai"})), ModelStage(final)])
+    cascade.tag_batch(["the AI kills"])
+    assert final.seen == ["the AI kills"]  # confident, but about a label it may not decide
+    final.seen.clear()
+    cascade = CascadeTagger(blocklist, [ModelStage(says_not, 0.9, frozenset({"not_ai"})), ModelStage(final)])
+    assert cascade.tag("the AI kills").label == "not_ai" and final.seen == []

@@ -51,3 +51,16 @@ def plot_lengths(report, path: str | os.PathLike) -> None:
     axes.legend()
     axes.set_title("Length distribution")
     _save(figure, path)
+
+
+def plot_nearest_similarity(report, path: str | os.PathLike) -> None:
+    """Histogram of each document's highest cosine similarity to another document."""
+    values = report.documents["nearest_similarity"].dropna()
+    figure, axes = plt.subplots(figsize=(7, 4))
+    axes.hist(values, bins=40, range=(min(0.0, float(values.min())) if len(values) else 0.0, 1.0), color="#4f81bd")
+    axes.axvline(report.threshold, color="#c0504d", linestyle="--", label=f"near-duplicate threshold {report.threshold}")
+    axes.set_xlabel("cosine similarity to the nearest other document")
+    axes.set_ylabel("documents")
+    axes.set_title(f"Nearest-neighbour similarity ({len(values)} documents, mean pairwise {report.mean_similarity:.3f})")
+    axes.legend()
+    _save(figure, path)

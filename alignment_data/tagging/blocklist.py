@@ -38,8 +38,9 @@ class BlocklistTagger:
     """Flags documents by term categories: any ``instant`` term, or an ``entity`` term with a ``two_stage`` term.
 
     ``tag(text)`` returns a :class:`~alignment_data.schema.Tag` with ``flagged``, the
-    ``reasons`` (the categories that fired) and every matched ``terms``; ``label`` stays
-    ``None`` because keywords cannot tell aligned from misaligned discourse.
+    ``reasons`` (the categories that fired) and the matched ``terms`` of the flagging
+    categories; ``label`` stays ``None`` because keywords cannot tell aligned from
+    misaligned discourse. ``cue`` categories only matter to :meth:`scan`, for cascades.
     """
 
     name = "blocklist"
@@ -68,8 +69,8 @@ class BlocklistTagger:
                     self._automaton.add_word(spelling, (index, key.strip()))
         if owner:
             self._automaton.make_automaton()
-        self._rules = [category.rule for category in self.categories]
         self._names = [category.name for category in self.categories]
+        self._rule_of = {category.name: category.rule for category in self.categories}
 
     @classmethod
     def from_terms(cls, *paths: str | os.PathLike, base: str | None = "default") -> "BlocklistTagger":
@@ -97,22 +98,20 @@ class BlocklistTagger:
         return {self._names[index]: list(terms) for index, terms in sorted(found.items())}
 
     def tag(self, text: str) -> Tag:
-        matches = self.match(text)
-        if not matches:
-            return Tag(flagged=False, stage=self.name)
-        return Tag(
-            flagged=bool(reasons := self._reasons(matches)),
-            reasons=reasons,
-            terms=tuple(term for terms in matches.values() for term in terms),
-            stage=self.name,
-        )
+        return self.scan(text)[0]
 
     def tag_batch(self, texts: list[str]) -> list[Tag]:
-        return [self.tag(text) for text in texts]
+        return [self.scan(text)[0] for text in texts]
 
-    def _reasons(self, matches: dict[str, list[str]]) -> tuple[str, ...]:
-        rule_of = dict(zip(self._names, self._rules))
+    def scan(self, text: str) -> tuple[Tag, bool]:
+        """The tag (terms of the flagging categories only) and whether any term, cues included, matched."""
+        matches = self.match(text)
+        if not matches:
+            return Tag(flagged=False, stage=self.name), False
+        rule_of = self._rule_of
         instant = [name for name in matches if rule_of[name] == "instant"]
         entity = [name for name in matches if rule_of[name] == "entity"]
         partner = [name for name in matches if rule_of[name] == "two_stage"]
-        return tuple(instant + (entity + partner if entity and partner else []))
+        reasons = tuple(instant + (entity + partner if entity and partner else []))
+        terms = tuple(term for name, found in matches.items() if rule_of[name] != "cue" for term in found)
+        return Tag(flagged=bool(reasons), reasons=reasons, terms=terms, stage=self.name), True

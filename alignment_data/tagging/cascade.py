@@ -1,8 +1,8 @@
 """The cascade: cheap stages first, each later stage sees only what the one before escalates.
 
 The blocklist decides documents it finds nothing in (``not_ai``) and escalates the rest;
-each model stage decides a document when its top probability reaches the stage's
-``confidence`` and escalates it otherwise; the last stage decides everything it receives.
+each model stage decides a document when it is confident enough (see :class:`ModelStage`)
+and escalates it otherwise; the last stage decides everything it receives.
 Counts, time and the share escalated are kept per stage in :attr:`CascadeTagger.stats`.
 """
 
@@ -46,14 +46,23 @@ class StageStats:
 
 @dataclass
 class ModelStage:
-    """A label-predicting tagger and the top probability at which it decides on its own."""
+    """A label-predicting tagger and when it decides on its own.
+
+    The stage decides a document when its top label is one of ``decides`` (all labels when
+    empty) with probability at least ``confidence``; otherwise it escalates the document.
+    A cheap stage that should only clear unrelated text uses ``decides={"not_ai"}``.
+    """
 
     tagger: LabelTagger
     confidence: float = 0.0
+    decides: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
         return self.tagger.name
+
+    def decides_on(self, tag: Tag) -> bool:
+        return (not self.decides or tag.label in self.decides) and max(tag.scores.values(), default=1.0) >= self.confidence
 
 
 @dataclass
@@ -61,8 +70,8 @@ class CascadeTagger:
     """Blocklist, then model stages (fastText, then optionally an embedding model).
 
     ``escalate`` says which documents the blocklist passes on: ``any_term`` (any term of any
-    category, the default: the models then judge every document that mentions anything
-    relevant) or ``flagged`` (only documents the study's rule flags). ``policy`` decides
+    category, cues included, the default: the models then judge every document that
+    mentions anything relevant) or ``flagged`` (only documents the study's rule flags). ``policy`` decides
     ``flagged`` on the final label probabilities, or is ``blocklist`` to flag exactly what
     the blocklist flags, as the study did.
     """
@@ -89,11 +98,12 @@ class CascadeTagger:
 
     def tag_batch(self, texts: list[str]) -> list[Tag]:
         start = time.perf_counter()
-        first = self.blocklist.tag_batch(texts)
+        scans = [self.blocklist.scan(text) for text in texts]
+        first = [tag for tag, _ in scans]
         results: list[Tag | None] = [None] * len(texts)
         pending: list[int] = []
-        for index, tag in enumerate(first):
-            if tag.flagged if self.escalate == "flagged" else bool(tag.terms):
+        for index, (tag, any_term) in enumerate(scans):
+            if tag.flagged if self.escalate == "flagged" else any_term:
                 pending.append(index)
             else:
                 results[index] = Tag(flagged=self._flag_blocklist_only(tag), label=NOT_AI, reasons=tag.reasons, terms=tag.terms, stage=tag.stage)
@@ -107,7 +117,7 @@ class CascadeTagger:
             still: list[int] = []
             decided: list[Tag] = []
             for index, tag in zip(pending, tags):
-                if last or max(tag.scores.values(), default=1.0) >= stage.confidence:
+                if last or stage.decides_on(tag):
                     results[index] = self._final(first[index], tag)
                     decided.append(results[index])
                 else:

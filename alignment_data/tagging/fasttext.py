@@ -126,7 +126,12 @@ class FastTextTagger:
         if unknown:
             raise InputError(f"model predicts unknown labels {unknown}; expected {list(LABELS)}", str(self.model_path))
         self.labels = tuple(label for label in LABELS if label in labels)
-        self.policy = policy if isinstance(policy, FilterPolicy) else make_policy(policy, threshold, self.card.get("thresholds"))
+        self.policy = policy if isinstance(policy, FilterPolicy) else make_policy(policy, threshold, self.thresholds)
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Policy thresholds chosen on a validation split (from the model card)."""
+        return self.card.get("thresholds", {})
 
     def scores(self, text: str) -> dict[str, float]:
         """Probability of each label for one document."""

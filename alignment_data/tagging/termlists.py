@@ -4,11 +4,13 @@ A term file is plain text, one term per line, ``#`` starting a comment line. Its
 (comment lines before the first term) names the rule of the category; the file stem is its
 name::
 
-    # rule: entity        (entity | two_stage | instant)
+    # rule: entity        (entity | two_stage | instant | cue)
     # mode: replace       (optional, for override files: replace | add | remove)
 
 ``instant`` categories flag a document on one match. ``two_stage`` categories flag only
-when an ``entity`` term (an intelligent entity such as "ai" or "robot") co-occurs.
+when an ``entity`` term (an intelligent entity such as "ai" or "robot") co-occurs. ``cue``
+categories never flag: they mark a document for a cascade's model stages to look at
+(software and agent vocabulary such as "the model", "logs", "weights").
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Iterable
 from alignment_data.schema import InputError
 from alignment_data.tagging.normalize import normalize_term
 
-RULES = ("entity", "two_stage", "instant")
+RULES = ("entity", "two_stage", "instant", "cue")
 MAX_TERM_WORDS = 8
 MODES = ("replace", "add", "remove")
 

@@ -11,6 +11,8 @@ import math
 import os
 from typing import Sequence
 
+import numpy as np
+
 from alignment_data.io import LabelledDocument
 from alignment_data.tagging.fasttext import FastTextParams, FastTextTagger, write_card
 from alignment_data.tagging.policy import make_policy
@@ -19,12 +21,29 @@ TUNED_POLICIES = ("misaligned", "ai")
 
 
 def choose_threshold(scores: Sequence[float], positive: Sequence[bool], target_recall: float) -> float:
-    """The highest threshold ``t`` with recall(score >= t) >= ``target_recall`` over the positives."""
+    """The highest threshold ``t`` with recall(score >= t) >= ``target_recall`` over the positives.
+
+    Positives scored 0 (in a cascade: never escalated to a model) cannot be reached by any
+    threshold; if the target needs them, the threshold is the lowest positive score above 0.
+    """
     positives = sorted((score for score, is_positive in zip(scores, positive) if is_positive), reverse=True)
     if not positives:
         raise ValueError("no positive examples to choose a threshold on")
     needed = min(len(positives), max(1, math.ceil(target_recall * len(positives) - 1e-9)))
-    return float(positives[needed - 1])
+    reachable = [score for score in positives if score > 0]
+    return float(positives[needed - 1] if positives[needed - 1] > 0 or not reachable else reachable[-1])
+
+
+def thresholds_from_scores(
+    scores: Sequence[dict[str, float]], true_labels: Sequence[str], target_recall: float
+) -> dict[str, float]:
+    """Per policy, the threshold reaching ``target_recall`` given each document's label probabilities."""
+    thresholds = {}
+    for name in TUNED_POLICIES:
+        labels = make_policy(name).labels
+        summed = [sum(row.get(label, 0.0) for label in labels) for row in scores]
+        thresholds[name] = round(choose_threshold(summed, [label in labels for label in true_labels], target_recall), 6)
+    return thresholds
 
 
 def tune_thresholds(tagger, documents: Sequence[LabelledDocument], target_recall: float) -> dict[str, float]:
@@ -32,12 +51,7 @@ def tune_thresholds(tagger, documents: Sequence[LabelledDocument], target_recall
     tags = []
     for start in range(0, len(documents), 64):
         tags.extend(tagger.tag_batch([doc.text for doc in documents[start : start + 64]]))
-    thresholds = {}
-    for name in TUNED_POLICIES:
-        labels = make_policy(name).labels
-        scores = [sum(tag.scores.get(label, 0.0) for label in labels) for tag in tags]
-        thresholds[name] = round(choose_threshold(scores, [doc.label in labels for doc in documents], target_recall), 6)
-    return thresholds
+    return thresholds_from_scores([tag.scores for tag in tags], [doc.label for doc in documents], target_recall)
 
 
 def train_fasttext_tagger(
@@ -55,3 +69,74 @@ def train_fasttext_tagger(
         write_card(output_path, {**tagger.card, "thresholds": thresholds, "target_recall": target_recall, "valid_n": len(valid)})
         tagger = FastTextTagger(output_path)
     return tagger
+
+
+def train_embedding_tagger(
+    train: Sequence[LabelledDocument],
+    output_path: str | os.PathLike,
+    valid: Sequence[LabelledDocument] = (),
+    embedder=None,
+    encoder_name: str = "all-MiniLM-L6-v2",
+    target_recall: float = 0.95,
+    regularization: float = 1.0,
+    card: dict | None = None,
+    embeddings: dict[str, np.ndarray] | None = None,
+):
+    """Embed, fit the head, choose thresholds on ``valid`` and save the head as JSON.
+
+    ``embeddings`` (document id -> pooled embedding) skips encoding documents already embedded.
+    """
+    from alignment_data.tagging.embedding import DocumentEmbedder, EmbeddingTagger, train_head
+
+    embedder = embedder or DocumentEmbedder()
+    train_x = embed_documents(embedder, train, embeddings)
+    head = train_head(train_x, [doc.label for doc in train], encoder_name, embedder.chunk_words,
+                      embedder.max_chunks, regularization, card)
+    if valid:
+        probabilities = head.probabilities(embed_documents(embedder, valid, embeddings))
+        scores = [dict(zip(head.labels, map(float, row))) for row in probabilities]
+        head.thresholds = thresholds_from_scores(scores, [doc.label for doc in valid], target_recall)
+        head.card.update({"target_recall": target_recall, "valid_n": len(valid)})
+    head.save(output_path)
+    return EmbeddingTagger(output_path, encoder=embedder.encoder)
+
+
+def embed_documents(embedder, documents: Sequence[LabelledDocument], cache: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Pooled embeddings of ``documents``, reusing and filling ``cache`` (id -> vector) when given."""
+    cache = {} if cache is None else cache
+    missing = [doc for doc in documents if doc.id not in cache]
+    for start in range(0, len(missing), 256):
+        batch = missing[start : start + 256]
+        for doc, vector in zip(batch, embedder.embed([doc.text for doc in batch])):
+            cache[doc.id] = vector
+    return np.stack([cache[doc.id] for doc in documents])
+
+
+def tune_cascade(
+    cascade, documents: Sequence[LabelledDocument], target_recall: float = 0.95, stage_recall: float = 0.99
+) -> dict:
+    """Choose the cascade's stage confidences and policy thresholds on labelled ``documents``.
+
+    Every stage but the last only clears unrelated text (``decides={"not_ai"}``): its
+    confidence is the lowest P(not_ai) at which it still passes ``stage_recall`` of the AI
+    documents that reach it. The policy thresholds then reach ``target_recall`` end to end.
+    Sets them on ``cascade`` and returns them as the settings stored in cascade.json.
+    """
+    texts = [doc.text for doc in documents]
+    is_ai = [doc.label != "not_ai" for doc in documents]
+    scans = [cascade.blocklist.scan(text) for text in texts]
+    reaching = [index for index, (tag, any_term) in enumerate(scans) if (tag.flagged if cascade.escalate == "flagged" else any_term)]
+    settings = []
+    for stage in cascade.stages[:-1]:
+        tags = stage.tagger.tag_batch([texts[index] for index in reaching])
+        ai_not_ai = sorted(tag.scores.get("not_ai", 0.0) for index, tag in zip(reaching, tags) if is_ai[index])
+        keep = math.ceil(stage_recall * len(ai_not_ai) - 1e-9)
+        confidence = max(0.5, float(np.nextafter(ai_not_ai[keep - 1], 1.0))) if ai_not_ai else 0.5
+        stage.confidence, stage.decides = confidence, frozenset({"not_ai"})
+        settings.append({"name": stage.name, "confidence": round(confidence, 6), "decides": ["not_ai"]})
+        reaching = [index for index, tag in zip(reaching, tags) if not stage.decides_on(tag)]
+    settings.append({"name": cascade.stages[-1].name})
+    thresholds = tune_thresholds(cascade, documents, target_recall)
+    cascade.policy = make_policy(cascade.policy.name, thresholds=thresholds)
+    cascade.reset_stats()
+    return {"stages": settings, "thresholds": thresholds, "target_recall": target_recall, "stage_recall": stage_recall}

