@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--valid-split", help="only documents of --valid with this 'split' value")
     train.add_argument("--output", required=True, help="model file (.bin); the card is written beside it (.json)")
     train.add_argument("--target-recall", type=float, default=0.95)
-    for name, kind, default in (("epoch", int, 25), ("lr", float, 0.2), ("dim", int, 16), ("word-ngrams", int, 2),
+    for name, kind, default in (("epoch", int, 50), ("lr", float, 0.2), ("dim", int, 16), ("word-ngrams", int, 2),
                                 ("bucket", int, 50_000), ("min-count", int, 2), ("seed", int, 0)):
         train.add_argument(f"--{name}", type=kind, default=default)
     train.set_defaults(func=cmd_train_fasttext)

@@ -26,6 +26,7 @@ TAKE = {
     "ai-discourse-real/ai_alignment_papers_abstracts.jsonl": ("ai_papers", 25),
 }
 WRITTEN_PER_LABEL = 15
+MAX_WORDS = 1200  # keeps the demo quick: longer documents cost the encoder up to 8 chunks each
 BROKEN_LINES = [
     b'{"id": "broken-json", "text": "this line was cut off in the middle\n',
     b'{"id": "empty-text", "text": "   "}\n',
@@ -44,6 +45,7 @@ def main() -> None:
         with open(args.external / relative, encoding="utf-8") as stream:
             records = [json.loads(line) for line in stream]
         odd = records[1::2]  # the even records are weak training labels; keep the demo unseen
+        odd = [record for record in odd if len(record["text"].split()) <= MAX_WORDS]
         for record in rng.sample(odd, min(count, len(odd))):
             rows.append({"id": str(record["id"]), "text": record["text"], "source": source, "origin": relative})
     written = [json.loads(line) for path in sorted((ROOT / "data/labelled/written").glob("*.jsonl")) for line in open(path, encoding="utf-8")]

@@ -95,8 +95,9 @@ def main() -> None:
         if not all(name in stage_taggers for name in names):
             continue
         stages = [ModelStage(stage_taggers[name]()) for name in names]
-        cascade = CascadeTagger(BlocklistTagger(), stages, make_policy("misaligned"), args.escalate)
-        settings = tune_cascade(cascade, valid, args.target_recall)
+        combine = len(names) > 1
+        cascade = CascadeTagger(BlocklistTagger(), stages, make_policy("misaligned"), args.escalate, combine)
+        settings = {**tune_cascade(cascade, valid, args.target_recall), "combine": combine}
         settings["test"] = {}
         for name in ("misaligned", "ai"):
             cascade.policy = make_policy(name, thresholds=settings["thresholds"])

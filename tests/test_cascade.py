@@ -103,3 +103,14 @@ def test_a_stage_can_be_limited_to_clearing_unrelated_text(blocklist):
     final.seen.clear()
     cascade = CascadeTagger(blocklist, [ModelStage(says_not, 0.9, frozenset({"not_ai"})), ModelStage(final)])
     assert cascade.tag("the AI kills").label == "not_ai" and final.seen == []
+
+
+def test_combine_averages_the_probabilities_of_the_stages_that_saw_a_document(blocklist):
+    first = FixedTagger("first", {"not_ai": 0.2, "ai_neutral": 0.0, "ai_misaligned": 0.2, "ai_aligned": 0.6})
+    second = FixedTagger("second", {"not_ai": 0.0, "ai_neutral": 0.0, "ai_misaligned": 0.8, "ai_aligned": 0.2})
+    stages = [ModelStage(first, 0.9, frozenset({"not_ai"})), ModelStage(second)]
+    plain = CascadeTagger(blocklist, stages, make_policy("misaligned", 0.5)).tag("the AI kills")
+    assert plain.scores["ai_misaligned"] == 0.8 and plain.flagged
+    combined = CascadeTagger(blocklist, stages, make_policy("misaligned", 0.6), combine=True).tag("the AI kills")
+    assert combined.scores == pytest.approx({"not_ai": 0.1, "ai_neutral": 0.0, "ai_misaligned": 0.5, "ai_aligned": 0.4})
+    assert combined.label == "ai_misaligned" and combined.stage == "second" and not combined.flagged

@@ -112,9 +112,10 @@ def merge_stage_stats(parts: list[dict]) -> dict[str, dict]:
     merged: dict[str, dict] = {}
     for part in parts:
         for stage, stats in part.items():
-            into = merged.setdefault(stage, {"seen": 0, "decided": 0, "escalated": 0, "flagged": 0, "seconds": 0.0})
-            for key in into:
-                into[key] += stats[key]
+            into = merged.setdefault(stage, {})
+            for key, value in stats.items():
+                if key != "share_escalated":
+                    into[key] = into.get(key, 0) + value
     for stats in merged.values():
         stats["share_escalated"] = round(stats["escalated"] / stats["seen"], 6) if stats["seen"] else 0.0
         stats["seconds"] = round(stats["seconds"], 3)

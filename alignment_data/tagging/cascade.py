@@ -73,13 +73,17 @@ class CascadeTagger:
     category, cues included, the default: the models then judge every document that
     mentions anything relevant) or ``flagged`` (only documents the study's rule flags). ``policy`` decides
     ``flagged`` on the final label probabilities, or is ``blocklist`` to flag exactly what
-    the blocklist flags, as the study did.
+    the blocklist flags, as the study did. With ``combine``, a stage deciding a document
+    that earlier model stages also scored decides on the mean of their probabilities (the
+    word model and the embedding model make different mistakes, so their mean is better
+    than either).
     """
 
     blocklist: BlocklistTagger
     stages: list[ModelStage]
     policy: FilterPolicy = field(default_factory=lambda: make_policy("misaligned"))
     escalate: str = "any_term"
+    combine: bool = False
     stats: dict[str, StageStats] = field(init=False)
     name = "cascade"
 
@@ -92,6 +96,8 @@ class CascadeTagger:
 
     def reset_stats(self) -> None:
         self.stats = {name: StageStats() for name in [self.blocklist.name] + [stage.name for stage in self.stages]}
+        for stage in self.stages:
+            getattr(stage.tagger, "reset_counters", lambda: None)()
 
     def tag(self, text: str) -> Tag:
         return self.tag_batch([text])[0]
@@ -108,6 +114,7 @@ class CascadeTagger:
             else:
                 results[index] = Tag(flagged=self._flag_blocklist_only(tag), label=NOT_AI, reasons=tag.reasons, terms=tag.terms, stage=tag.stage)
         self._count(self.blocklist.name, len(texts), len(pending), [tag for tag in results if tag is not None], start)
+        earlier: dict[int, list[dict[str, float]]] = {}
         for position, stage in enumerate(self.stages):
             if not pending:
                 break
@@ -118,10 +125,13 @@ class CascadeTagger:
             decided: list[Tag] = []
             for index, tag in zip(pending, tags):
                 if last or stage.decides_on(tag):
+                    if self.combine and index in earlier:
+                        tag = _mean_tag(earlier[index] + [tag.scores], tag.stage)
                     results[index] = self._final(first[index], tag)
                     decided.append(results[index])
                 else:
                     still.append(index)
+                    earlier.setdefault(index, []).append(tag.scores)
             self._count(stage.name, len(pending), len(still), decided, start)
             pending = still
         return results  # type: ignore[return-value]
@@ -146,4 +156,16 @@ class CascadeTagger:
         stats.seconds += time.perf_counter() - start
 
     def stats_dict(self) -> dict[str, dict]:
-        return {name: stats.to_dict() for name, stats in self.stats.items()}
+        """Per stage: seen, decided, escalated, flagged, share escalated, seconds, and the
+        stage's own counters (the embedding stage reports chunks and subsampled documents)."""
+        out = {name: stats.to_dict() for name, stats in self.stats.items()}
+        for stage in self.stages:
+            out[stage.name].update(getattr(stage.tagger, "counters", dict)())
+        return out
+
+
+def _mean_tag(scores: list[dict[str, float]], stage: str) -> Tag:
+    """A tag whose probabilities are the mean of several stages' probabilities."""
+    labels = {label for row in scores for label in row}
+    mean = {label: sum(row.get(label, 0.0) for row in scores) / len(scores) for label in labels}
+    return Tag(False, max(mean, key=mean.__getitem__), scores=mean, stage=stage)

@@ -212,6 +212,13 @@ class EmbeddingTagger:
     def thresholds(self) -> dict[str, float]:
         return self.head.thresholds
 
+    def counters(self) -> dict[str, int]:
+        """Chunks embedded, and documents too long to embed whole (only ``max_chunks`` chunks used)."""
+        return {"chunks": self.embedder.stats.chunks, "subsampled_documents": self.embedder.stats.subsampled}
+
+    def reset_counters(self) -> None:
+        self.embedder.stats = EmbeddingStats()
+
     def tag_batch(self, texts: list[str]) -> list[Tag]:
         if not texts:
             return []

@@ -94,4 +94,5 @@ class TaggerSpec:
             stages=stages,
             policy=make_policy(self.policy, self.threshold, thresholds),
             escalate=self.escalate or config["escalate"],
+            combine=variant.get("combine", False),
         )

@@ -49,7 +49,7 @@ def card_path(model_path: str | os.PathLike) -> Path:
 class FastTextParams:
     """Training settings; small ``dim`` and ``bucket`` keep the model a few MB."""
 
-    epoch: int = 25
+    epoch: int = 50
     lr: float = 0.2
     dim: int = 16
     word_ngrams: int = 2

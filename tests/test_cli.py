@@ -1,0 +1,121 @@
+"""The commands, run in-process through alignment_data.cli.main."""
+
+import json
+import sys
+
+import pytest
+
+from alignment_data.cli import main
+from tests.conftest import TRAIN_TEXTS, write_jsonl
+
+
+@pytest.fixture()
+def labelled(tmp_path):
+    rows = [{"id": f"{label}-{i}", "text": text, "label": label, "split": "test" if i % 2 else "train"}
+            for label, texts in TRAIN_TEXTS.items() for i, text in enumerate(texts)]
+    return write_jsonl(tmp_path / "labelled.jsonl", rows)
+
+
+def test_tag_eval_prints_one_json_object(labelled, capsys):
+    assert main(["tag-eval", "--labels", str(labelled), "--tagger", "blocklist", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 24 and set(report["flagged_rate"]) == set(TRAIN_TEXTS)
+    assert report["flagged_rate"]["not_ai"] == 0.0 and "confusion" not in report
+
+
+def test_tag_eval_with_labels_and_a_split(labelled, tiny_model, capsys):
+    argv = ["tag-eval", "--labels", str(labelled), "--split", "test", "--tagger", "cascade", "--stages", "fasttext",
+            "--model", str(tiny_model), "--json"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 12 and report["split"] == "test"
+    assert set(report["confusion"]) == set(TRAIN_TEXTS) and "per_label" in report
+    assert report["stages"]["blocklist"]["seen"] == 12
+
+
+def test_bad_labelled_file_is_reported_with_its_location(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "bad.jsonl", [{"id": "a", "text": "x", "label": "not_ai"}, {"id": "b", "text": "y", "label": "nice"}])
+    assert main(["tag-eval", "--labels", str(path), "--tagger", "blocklist"]) == 2
+    assert "bad.jsonl:2: label: unknown label 'nice'" in capsys.readouterr().err
+
+
+def test_filter_and_analyze_commands(tmp_path, capsys):
+    corpus = write_jsonl(tmp_path / "c.jsonl", [
+        {"id": "a", "text": "The rogue AI deceived its makers.", "source": "forum"},
+        {"id": "b", "text": "Bread, butter and jam.", "source": "web"},
+    ], [b"{broken\n"])
+    terms = tmp_path / "ai_labs.txt"
+    terms.write_text("# rule: instant\n# mode: add\nbread\n")
+    run = tmp_path / "run"
+    argv = ["filter", "--input", str(corpus), "--output", str(run), "--tagger", "blocklist", "--terms", str(terms), "--quiet"]
+    assert main(argv) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert (summary["read"], summary["kept"], summary["flagged"], summary["rejected"]) == (3, 0, 2, 1)
+    assert summary["replacements"]["unreplaced"] == 2  # nothing was kept to copy from
+    assert "read = kept + flagged + rejected: holds" in capsys.readouterr().out
+    assert main(["analyze", "--input", str(run / "flagged"), "--output", str(tmp_path / "analysis")]) == 0
+    assert (tmp_path / "analysis" / "top_terms.png").is_file()
+    assert main(argv) == 2
+    assert "output folder is not empty" in capsys.readouterr().err
+
+
+def test_train_commands(labelled, tiny_encoder, tmp_path, capsys):
+    model = tmp_path / "m.bin"
+    argv = ["train-fasttext", "--labels", str(labelled), "--train-split", "train", "--valid", str(labelled),
+            "--valid-split", "test", "--output", str(model), "--dim", "8", "--bucket", "1000", "--min-count", "1"]
+    assert main(argv) == 0
+    assert set(json.loads(model.with_suffix(".json").read_text())["thresholds"]) == {"misaligned", "ai"}
+    head = tmp_path / "head.json"
+    argv = ["train-embedding", "--labels", str(labelled), "--output", str(head), "--encoder", tiny_encoder, "--chunk-words", "20"]
+    assert main(argv) == 0
+    assert json.loads(head.read_text())["chunk_words"] == 20
+    assert "trained on 24 documents" in capsys.readouterr().out
+
+
+def test_diversity_command(tmp_path, tiny_encoder):
+    rows = [{"id": str(i), "text": text, "scenario_id": f"q{i % 3}", "stance": "aligned", "surface_form": "news"}
+            for i, text in enumerate(TRAIN_TEXTS["ai_aligned"])]
+    path = write_jsonl(tmp_path / "s.jsonl", rows)
+    assert main(["diversity", "--input", str(path), "--output", str(tmp_path / "d"), "--encoder", tiny_encoder]) == 0
+    summary = json.loads((tmp_path / "d" / "summary.json").read_text())
+    assert summary["documents_analysed"] == 6 and summary["scenarios"] == 3 and summary["scenarios_missing_a_stance"] == 3
+
+
+def test_missing_semantic_extra_gives_the_install_command(labelled, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    assert main(["tag-eval", "--labels", str(labelled), "--tagger", "embedding"]) == 2
+    assert "pip install 'alignment-data[semantic]'" in capsys.readouterr().err
+    from alignment_data.tagging.factory import default_stages
+
+    assert default_stages() == ("fasttext",)
+
+
+def test_demo_runs_end_to_end(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "read 318 = kept" in printed and "rejected 3" in printed
+    summary = json.loads((out / "filter" / "summary.json").read_text())
+    assert summary["balanced"] and summary["rejected"] == 3
+    assert summary["replacements"]["written"] == summary["flagged"]
+    assert set(summary["stages"]) == {"blocklist", "fasttext", "embedding"}
+    assert summary["stages"]["embedding"]["chunks"] >= summary["stages"]["embedding"]["seen"]
+    assert (out / "analysis" / "reasons.png").is_file()
+
+
+def test_demo_reuses_only_its_own_folder(tmp_path):
+    from alignment_data.demo import _prepare
+    from alignment_data.schema import InputError
+
+    out = tmp_path / "demo"
+    _prepare(out, resume=False)
+    (out / "filter").mkdir()
+    (out / "filter" / "old.json").write_text("{}")
+    _prepare(out, resume=False)  # a folder the demo made: its old outputs are cleared
+    assert not (out / "filter").exists()
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError, match="was not made by the demo"):
+        _prepare(foreign, resume=False)
+    assert (foreign / "notes.txt").read_text() == "keep me"
