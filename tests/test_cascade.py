@@ -114,3 +114,11 @@ def test_combine_averages_the_probabilities_of_the_stages_that_saw_a_document(bl
     combined = CascadeTagger(blocklist, stages, make_policy("misaligned", 0.6), combine=True).tag("the AI kills")
     assert combined.scores == pytest.approx({"not_ai": 0.1, "ai_neutral": 0.0, "ai_misaligned": 0.5, "ai_aligned": 0.4})
     assert combined.label == "ai_misaligned" and combined.stage == "second" and not combined.flagged
+
+
+def test_documents_cleared_early_are_never_flagged(blocklist):
+    clearing = FixedTagger("cheap", {"not_ai": 0.95, "ai_neutral": 0.05, "ai_misaligned": 0.0, "ai_aligned": 0.0})
+    final = FixedTagger("final", {"not_ai": 0.0, "ai_neutral": 1.0, "ai_misaligned": 0.0, "ai_aligned": 0.0})
+    cascade = CascadeTagger(blocklist, [ModelStage(clearing, 0.9, frozenset({"not_ai"})), ModelStage(final)], make_policy("ai", 0.01))
+    tag = cascade.tag("the AI kills")
+    assert tag.stage == "cheap" and tag.label == "not_ai" and not tag.flagged and tag.scores["ai_neutral"] == 0.05

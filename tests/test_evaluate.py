@@ -58,3 +58,11 @@ def test_choose_threshold_is_the_highest_reaching_the_recall():
     assert choose_threshold(scores, positive, 0.2) == 0.9
     with pytest.raises(ValueError):
         choose_threshold([0.5], [False], 0.9)
+
+
+def test_choose_threshold_when_some_positives_never_reach_a_model():
+    scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.0, 0.0]
+    positive = [True] * 10
+    # 95% recall is out of reach (two positives scored 0): aim at 99% of the 8 reachable ones
+    assert choose_threshold(scores, positive, 0.95) == 0.2
+    assert choose_threshold(scores, positive, 0.5) == 0.5

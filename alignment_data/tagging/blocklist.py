@@ -3,9 +3,9 @@
 All terms of all categories go into one automaton over normalised text (see
 :mod:`alignment_data.tagging.normalize`), so the cost per document does not grow with the
 number of terms. A term between spaces matches whole words only: "ai" does not fire inside
-"said" or "Thailand". Words of a multi-word term may be separated by one to three
-separator characters (a space, a line break, a comma and a space, a non-breaking space);
-terms of more than four words allow two.
+"said" or "Thailand". Words of a multi-word term may be separated by one or two
+separator characters (a space, a line break, a comma and a space, a non-breaking space,
+"\r\n").
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from alignment_data.schema import InputError, Tag
 from alignment_data.tagging.termlists import TermCategory, apply_overrides, default_categories, read_term_files
 from alignment_data.tagging.normalize import normalize, normalize_term
 
-MAX_GAP = 3  # separator characters allowed between the words of a multi-word term (2 beyond 4 words)
+MAX_GAP = 2  # separator characters allowed between the words of a multi-word term
 
 
 def _spellings(key: str) -> Iterable[str]:
@@ -29,8 +29,7 @@ def _spellings(key: str) -> Iterable[str]:
     if len(words) == 1:
         yield key
         return
-    widest = MAX_GAP if len(words) <= 4 else 2
-    for gaps in itertools.product(range(1, widest + 1), repeat=len(words) - 1):
+    for gaps in itertools.product(range(1, MAX_GAP + 1), repeat=len(words) - 1):
         yield " " + "".join(word + " " * gap for word, gap in zip(words, gaps)) + words[-1] + " "
 
 

@@ -127,7 +127,7 @@ class CascadeTagger:
                 if last or stage.decides_on(tag):
                     if self.combine and index in earlier:
                         tag = _mean_tag(earlier[index] + [tag.scores], tag.stage)
-                    results[index] = self._final(first[index], tag)
+                    results[index] = self._final(first[index], tag, cleared=not last and tag.label == NOT_AI)
                     decided.append(results[index])
                 else:
                     still.append(index)
@@ -139,11 +139,13 @@ class CascadeTagger:
     def _flag_blocklist_only(self, tag: Tag) -> bool:
         return self.policy.name == "blocklist" and tag.flagged
 
-    def _final(self, blocklist_tag: Tag, model_tag: Tag) -> Tag:
+    def _final(self, blocklist_tag: Tag, model_tag: Tag, cleared: bool = False) -> Tag:
+        """The document's tag; ``cleared`` (judged not_ai before the last stage) is never flagged
+        by a model policy, since that stage's job was to clear it."""
         if self.policy.name == "blocklist":
             flagged = blocklist_tag.flagged
         else:
-            flagged = self.policy.flags(model_tag.scores)
+            flagged = not cleared and self.policy.flags(model_tag.scores)
         reasons = blocklist_tag.reasons + ((f"{model_tag.stage}:{model_tag.label}",) if flagged else ())
         return Tag(flagged, model_tag.label, reasons, blocklist_tag.terms, model_tag.scores, model_tag.stage)
 

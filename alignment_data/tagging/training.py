@@ -24,14 +24,16 @@ def choose_threshold(scores: Sequence[float], positive: Sequence[bool], target_r
     """The highest threshold ``t`` with recall(score >= t) >= ``target_recall`` over the positives.
 
     Positives scored 0 (in a cascade: never escalated to a model) cannot be reached by any
-    threshold; if the target needs them, the threshold is the lowest positive score above 0.
+    threshold. When too many are unreachable for the target, the threshold aims at 99% of
+    the reachable positives instead of flagging everything a model sees.
     """
     positives = sorted((score for score, is_positive in zip(scores, positive) if is_positive), reverse=True)
     if not positives:
         raise ValueError("no positive examples to choose a threshold on")
-    needed = min(len(positives), max(1, math.ceil(target_recall * len(positives) - 1e-9)))
-    reachable = [score for score in positives if score > 0]
-    return float(positives[needed - 1] if positives[needed - 1] > 0 or not reachable else reachable[-1])
+    reachable = sum(1 for score in positives if score > 0)
+    target = min(target_recall, 0.99 * reachable / len(positives)) if reachable else target_recall
+    needed = min(len(positives), max(1, math.ceil(target * len(positives) - 1e-9)))
+    return float(positives[needed - 1])
 
 
 def thresholds_from_scores(
@@ -113,13 +115,14 @@ def embed_documents(embedder, documents: Sequence[LabelledDocument], cache: dict
 
 
 def tune_cascade(
-    cascade, documents: Sequence[LabelledDocument], target_recall: float = 0.95, stage_recall: float = 0.99
+    cascade, documents: Sequence[LabelledDocument], target_recall: float = 0.95, stage_recall: float = 0.98
 ) -> dict:
     """Choose the cascade's stage confidences and policy thresholds on labelled ``documents``.
 
     Every stage but the last only clears unrelated text (``decides={"not_ai"}``): its
     confidence is the lowest P(not_ai) at which it still passes ``stage_recall`` of the AI
-    documents that reach it. The policy thresholds then reach ``target_recall`` end to end.
+    documents that reach it. The policy thresholds then reach ``target_recall`` end to end
+    (see :func:`choose_threshold` for positives that never reach the last stage).
     Sets them on ``cascade`` and returns them as the settings stored in cascade.json.
     """
     texts = [doc.text for doc in documents]
@@ -136,7 +139,10 @@ def tune_cascade(
         settings.append({"name": stage.name, "confidence": round(confidence, 6), "decides": ["not_ai"]})
         reaching = [index for index, tag in zip(reaching, tags) if not stage.decides_on(tag)]
     settings.append({"name": cascade.stages[-1].name})
-    thresholds = tune_thresholds(cascade, documents, target_recall)
+    tags = cascade.tag_batch(texts)
+    # only documents the last stage decides can be flagged: the others count as unreachable
+    scores = [tag.scores if tag.stage == cascade.stages[-1].name else {} for tag in tags]
+    thresholds = thresholds_from_scores(scores, [doc.label for doc in documents], target_recall)
     cascade.policy = make_policy(cascade.policy.name, thresholds=thresholds)
     cascade.reset_stats()
     return {"stages": settings, "thresholds": thresholds, "target_recall": target_recall, "stage_recall": stage_recall}
