@@ -39,6 +39,23 @@ def _spec(args: argparse.Namespace):
     )
 
 
+def _training_arguments(parser: argparse.ArgumentParser, output_help: str) -> None:
+    parser.add_argument("--labels", required=True, action="append", help="labelled JSONL file or folder (repeatable)")
+    parser.add_argument("--train-split", help="only documents of --labels with this 'split' value")
+    parser.add_argument("--valid", help="labelled JSONL to choose policy thresholds on")
+    parser.add_argument("--valid-split", help="only documents of --valid with this 'split' value")
+    parser.add_argument("--output", required=True, help=output_help)
+    parser.add_argument("--target-recall", type=float, default=0.95, help="recall the thresholds aim at on --valid")
+
+
+def _training_data(args: argparse.Namespace):
+    from alignment_data.io import read_labelled
+
+    train = [doc for path in args.labels for doc in read_labelled(path, split=args.train_split)]
+    valid = read_labelled(args.valid, split=args.valid_split) if args.valid else []
+    return train, valid
+
+
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", required=True, help="JSONL / JSONL.gz / Parquet file or folder (local or fsspec URL)")
     parser.add_argument("--output", required=True, help="run folder (must be new or empty unless --resume)")
@@ -117,12 +134,10 @@ def cmd_tag_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_train_fasttext(args: argparse.Namespace) -> int:
-    from alignment_data.io import read_labelled
     from alignment_data.tagging.fasttext import FastTextParams
     from alignment_data.tagging.training import train_fasttext_tagger
 
-    train = [doc for path in args.labels for doc in read_labelled(path, split=args.train_split)]
-    valid = read_labelled(args.valid, split=args.valid_split) if args.valid else []
+    train, valid = _training_data(args)
     params = FastTextParams(epoch=args.epoch, lr=args.lr, dim=args.dim, word_ngrams=args.word_ngrams,
                             bucket=args.bucket, min_count=args.min_count, seed=args.seed)
     tagger = train_fasttext_tagger(train, args.output, valid, params, args.target_recall,
@@ -133,12 +148,10 @@ def cmd_train_fasttext(args: argparse.Namespace) -> int:
 
 
 def cmd_train_embedding(args: argparse.Namespace) -> int:
-    from alignment_data.io import read_labelled
     from alignment_data.tagging.embedding import DocumentEmbedder, load_encoder
     from alignment_data.tagging.training import train_embedding_tagger
 
-    train = [doc for path in args.labels for doc in read_labelled(path, split=args.train_split)]
-    valid = read_labelled(args.valid, split=args.valid_split) if args.valid else []
+    train, valid = _training_data(args)
     embedder = DocumentEmbedder(load_encoder(args.encoder), args.chunk_words, args.max_chunks)
     name = Path(args.encoder).name if args.encoder else "all-MiniLM-L6-v2"
     tagger = train_embedding_tagger(train, args.output, valid, embedder, name, args.target_recall, args.regularization,
@@ -208,28 +221,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(func=cmd_tag_eval)
 
     train = commands.add_parser("train-fasttext", help="train a fastText tagger from labelled JSONL")
-    train.add_argument("--labels", required=True, action="append", help="labelled JSONL file or folder (repeatable)")
-    train.add_argument("--train-split", help="only documents of --labels with this 'split' value")
-    train.add_argument("--valid", help="labelled JSONL to choose policy thresholds on")
-    train.add_argument("--valid-split", help="only documents of --valid with this 'split' value")
-    train.add_argument("--output", required=True, help="model file (.bin); the card is written beside it (.json)")
-    train.add_argument("--target-recall", type=float, default=0.95)
+    _training_arguments(train, "model file (.bin); the card is written beside it (.json)")
     for name, kind, default in (("epoch", int, 50), ("lr", float, 0.2), ("dim", int, 16), ("word-ngrams", int, 2),
                                 ("bucket", int, 50_000), ("min-count", int, 2), ("seed", int, 0)):
         train.add_argument(f"--{name}", type=kind, default=default)
     train.set_defaults(func=cmd_train_fasttext)
 
     train_embedding = commands.add_parser("train-embedding", help="train an embedding head (semantic extra)")
-    train_embedding.add_argument("--labels", required=True, action="append", help="labelled JSONL file or folder (repeatable)")
-    train_embedding.add_argument("--train-split", help="only documents of --labels with this 'split' value")
-    train_embedding.add_argument("--valid", help="labelled JSONL to choose policy thresholds on")
-    train_embedding.add_argument("--valid-split", help="only documents of --valid with this 'split' value")
-    train_embedding.add_argument("--output", required=True, help="head file (.json)")
+    _training_arguments(train_embedding, "head file (.json)")
     train_embedding.add_argument("--encoder", help="sentence-transformers model folder (default: all-MiniLM-L6-v2)")
     train_embedding.add_argument("--chunk-words", type=int, default=160)
     train_embedding.add_argument("--max-chunks", type=int, default=8)
-    train_embedding.add_argument("--regularization", type=float, default=1.0, help="inverse L2 strength (C)")
-    train_embedding.add_argument("--target-recall", type=float, default=0.95)
+    train_embedding.add_argument("--regularization", type=float, default=3.0, help="inverse L2 strength (C)")
     train_embedding.set_defaults(func=cmd_train_embedding)
 
     diversity = commands.add_parser("diversity", help="semantic diversity and coverage of synthetic documents (semantic extra)")

@@ -8,7 +8,7 @@ from rich.table import Table
 console = Console()
 
 
-def _table(title: str, *columns: str) -> Table:
+def _table(title: str | None, *columns: str) -> Table:
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for index, column in enumerate(columns):
         table.add_column(column, justify="left" if index == 0 else "right")
@@ -24,7 +24,8 @@ def print_run_summary(summary: dict | None, output: str) -> None:
         console.print(f"Jobs submitted. {output}/summary.json is written when they finish.")
         return
     read = summary["read"]
-    counts = _table(f"{summary.get('command', 'run')}: {summary.get('input', '')}", "documents", "count", "share")
+    console.print(f"{summary.get('command', 'run')} of {summary.get('input', '')}", markup=False)
+    counts = _table(None, "documents", "count", "share")
     for key in ("read", "kept", "flagged", "rejected"):
         counts.add_row(key, str(summary[key]), _share(summary[key], read))
     console.print(counts)

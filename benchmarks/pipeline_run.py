@@ -41,11 +41,12 @@ def child(mode: str, corpus: str, output: str) -> None:
         LocalPipelineExecutor([JsonlReader(os.path.dirname(corpus), glob_pattern=os.path.basename(corpus)),
                                JsonlWriter(output + "/copy")], tasks=1, logging_dir=output + "/logs").run()
     else:
-        stages = ("fasttext",) if mode == "filter_cascade_fasttext" else ("fasttext", "embedding")
-        policy = "blocklist" if mode == "filter_blocklist" else "misaligned"
-        name = "blocklist" if mode == "filter_blocklist" else "cascade"
-        spec = TaggerSpec(name, stages=None if name == "blocklist" else stages, policy="misaligned" if name == "blocklist" else policy)
-        run_filter(corpus, output, spec, ExecutorConfig(quiet=True))
+        specs = {
+            "filter_blocklist": TaggerSpec("blocklist"),
+            "filter_cascade_fasttext": TaggerSpec("cascade", stages=("fasttext",)),
+            "filter_cascade_full": TaggerSpec("cascade", stages=("fasttext", "embedding")),
+        }
+        run_filter(corpus, output, specs[mode], ExecutorConfig(quiet=True))
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_mb}))

@@ -3,7 +3,8 @@
 - Blocklist (the study's rule) against a naive keyword baseline ("AI", "artificial
   intelligence", "robot" anywhere): recall on every real AI-discourse document, share of
   real web pages flagged (the study flagged 9.30% of its pretraining data).
-- The cascades with policy ``ai`` on the odd-numbered real documents, which no model saw.
+- fastText, the embedding model and the cascades, with policies ``ai`` and ``misaligned``,
+  on the odd-numbered real documents, which no model saw.
 - Every tagger on the held-out test split of the labelled set: flag rates per true label
   under the ``misaligned`` policy, per-label precision and recall.
 
@@ -62,14 +63,16 @@ def main() -> None:
     else:
         specs["embedding"] = TaggerSpec("embedding")
         specs["cascade fasttext+embedding"] = TaggerSpec("cascade", stages=("fasttext", "embedding"))
-    results["policy_ai_on_unseen_real"] = {}
+    results["unseen_real"] = {"documents": {"ai_discourse_real": len(unseen_ai), "web_sample": len(unseen_web)}}
     for name, spec in specs.items():
-        tagger = TaggerSpec(**{**spec.to_dict(), "policy": "ai"}).build()
-        results["policy_ai_on_unseen_real"][name] = {
-            "recall_ai_discourse_real": round(flag_rate(tagger, unseen_ai), 4),
-            "web_sample_flagged": round(flag_rate(tagger, unseen_web), 4),
-            "documents": {"ai_discourse_real": len(unseen_ai), "web_sample": len(unseen_web)},
-        }
+        entry = {}
+        for policy in ("ai", "misaligned"):
+            tagger = TaggerSpec(**{**spec.to_dict(), "policy": policy}).build()
+            entry[f"policy_{policy}"] = {
+                "ai_discourse_real_flagged": round(flag_rate(tagger, unseen_ai), 4),
+                "web_sample_flagged": round(flag_rate(tagger, unseen_web), 4),
+            }
+        results["unseen_real"][name] = entry
 
     test = read_labelled(LABELLED / "written", split="test")
     results["test_split"] = {"documents": len(test), "taggers": {}}

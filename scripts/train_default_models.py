@@ -79,7 +79,7 @@ def main() -> None:
         keyed = {doc.id: by_text[_key(doc.text)] for doc in written_train + valid if _key(doc.text) in by_text}
         head_path = MODELS / "embedding_head.json"
         embedding = train_embedding_tagger(written_train, head_path, valid, embedder, target_recall=args.target_recall,
-                                           regularization=3.0, embeddings=keyed,
+                                           embeddings=keyed,
                                            card={"train": "data/labelled/written (split=train)", **valid_source})
         CACHE.mkdir(exist_ok=True)
         np.savez(cache_file, **{**by_text, **{_key(doc.text): keyed[doc.id] for doc in written_train + valid}})

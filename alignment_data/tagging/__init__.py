@@ -2,6 +2,7 @@
 
 from alignment_data.tagging.blocklist import BlocklistTagger
 from alignment_data.tagging.cascade import CascadeTagger, ModelStage
+from alignment_data.tagging.embedding import DocumentEmbedder, EmbeddingTagger, MissingExtraError
 from alignment_data.tagging.evaluate import evaluate_tagger
 from alignment_data.tagging.factory import TaggerSpec
 from alignment_data.tagging.fasttext import FastTextParams, FastTextTagger
@@ -11,6 +12,9 @@ from alignment_data.tagging.termlists import TermCategory, default_categories, r
 __all__ = [
     "BlocklistTagger",
     "CascadeTagger",
+    "DocumentEmbedder",
+    "EmbeddingTagger",
+    "MissingExtraError",
     "FastTextParams",
     "FastTextTagger",
     "FilterPolicy",

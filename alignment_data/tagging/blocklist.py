@@ -1,8 +1,8 @@
 """The blocklist tagger: the study's instant and two-stage rules in one Aho-Corasick pass.
 
-All terms of all categories go into one automaton over normalised text (see
-:mod:`alignment_data.tagging.normalize`), so the cost per document does not grow with the
-number of terms. A term between spaces matches whole words only: "ai" does not fire inside
+All terms of all categories go into one automaton (a DFA built by ``ahocorasick-rs``) over
+normalised bytes (see :mod:`alignment_data.tagging.normalize`), so the cost per document
+does not grow with the number of terms. A term between spaces matches whole words only: "ai" does not fire inside
 "said" or "Thailand". Words of a multi-word term may be separated by one or two
 separator characters (a space, a line break, a comma and a space, a non-breaking space,
 "\r\n").
@@ -14,11 +14,11 @@ import itertools
 import os
 from typing import Iterable
 
-import ahocorasick
+import ahocorasick_rs
 
 from alignment_data.schema import InputError, Tag
 from alignment_data.tagging.termlists import TermCategory, apply_overrides, default_categories, read_term_files
-from alignment_data.tagging.normalize import normalize, normalize_term
+from alignment_data.tagging.normalize import normalize_bytes, normalize_term
 
 MAX_GAP = 2  # separator characters allowed between the words of a multi-word term
 
@@ -52,7 +52,8 @@ class BlocklistTagger:
             raise InputError(f"category defined twice: {', '.join(sorted(duplicates))}", field="category")
         if any(c.rule == "two_stage" for c in self.categories) and not any(c.rule == "entity" for c in self.categories):
             raise InputError("two_stage categories need at least one entity category", field="rule")
-        self._automaton = ahocorasick.Automaton()
+        patterns: list[bytes] = []
+        self._pattern_owner: list[tuple[int, str]] = []  # pattern -> (category index, term)
         owner: dict[str, TermCategory] = {}
         for index, category in enumerate(self.categories):
             for term in category.terms:
@@ -65,11 +66,13 @@ class BlocklistTagger:
                     )
                 owner[key] = category
                 for spelling in _spellings(key):
-                    self._automaton.add_word(spelling, (index, key.strip()))
-        if owner:
-            self._automaton.make_automaton()
+                    patterns.append(spelling.encode("ascii"))
+                    self._pattern_owner.append((index, key.strip()))
+        self._matcher = (
+            ahocorasick_rs.BytesAhoCorasick(patterns, implementation=ahocorasick_rs.Implementation.DFA) if patterns else None
+        )
         self._names = [category.name for category in self.categories]
-        self._rule_of = {category.name: category.rule for category in self.categories}
+        self._rules = [category.rule for category in self.categories]
 
     @classmethod
     def from_terms(cls, *paths: str | os.PathLike, base: str | None = "default") -> "BlocklistTagger":
@@ -88,13 +91,21 @@ class BlocklistTagger:
     def term_count(self) -> int:
         return sum(len(category.terms) for category in self.categories)
 
+    def _found(self, text: str) -> dict[int, dict[str, None]]:
+        """Matched terms by category index, each term once, in order of first appearance."""
+        if self._matcher is None:
+            return {}
+        matches = self._matcher.find_matches_as_indexes(normalize_bytes(text), overlapping=True)
+        found: dict[int, dict[str, None]] = {}
+        owners = self._pattern_owner
+        for pattern in dict.fromkeys(match[0] for match in matches):
+            index, term = owners[pattern]
+            found.setdefault(index, {})[term] = None
+        return found
+
     def match(self, text: str) -> dict[str, list[str]]:
         """Matched terms by category name, each term once, in order of first appearance."""
-        found: dict[int, dict[str, None]] = {}
-        if len(self._automaton):
-            for _, (index, term) in self._automaton.iter(normalize(text)):
-                found.setdefault(index, {})[term] = None
-        return {self._names[index]: list(terms) for index, terms in sorted(found.items())}
+        return {self._names[index]: list(terms) for index, terms in sorted(self._found(text).items())}
 
     def tag(self, text: str) -> Tag:
         return self.scan(text)[0]
@@ -104,13 +115,16 @@ class BlocklistTagger:
 
     def scan(self, text: str) -> tuple[Tag, bool]:
         """The tag (terms of the flagging categories only) and whether any term, cues included, matched."""
-        matches = self.match(text)
-        if not matches:
+        found = self._found(text)
+        if not found:
             return Tag(flagged=False, stage=self.name), False
-        rule_of = self._rule_of
-        instant = [name for name in matches if rule_of[name] == "instant"]
-        entity = [name for name in matches if rule_of[name] == "entity"]
-        partner = [name for name in matches if rule_of[name] == "two_stage"]
+        rules, names = self._rules, self._names
+        indexes = sorted(index for index in found if rules[index] != "cue")
+        if not indexes:
+            return Tag(flagged=False, stage=self.name), True
+        instant = [names[index] for index in indexes if rules[index] == "instant"]
+        entity = [names[index] for index in indexes if rules[index] == "entity"]
+        partner = [names[index] for index in indexes if rules[index] == "two_stage"]
         reasons = tuple(instant + (entity + partner if entity and partner else []))
-        terms = tuple(term for name, found in matches.items() if rule_of[name] != "cue" for term in found)
+        terms = tuple(term for index in indexes for term in found[index])
         return Tag(flagged=bool(reasons), reasons=reasons, terms=terms, stage=self.name), True

@@ -241,7 +241,7 @@ def train_head(
     encoder: str,
     chunk_words_: int = 160,
     max_chunks: int = 8,
-    regularization: float = 1.0,
+    regularization: float = 3.0,
     card: dict | None = None,
 ) -> EmbeddingHead:
     """Fit the head on pooled embeddings (class-balanced, deterministic)."""

@@ -24,14 +24,18 @@ def _build_table() -> bytes:
 _TABLE = _build_table()
 
 
-def normalize(text: str) -> str:
+def normalize_bytes(text: str) -> bytes:
     """Lower-cased ASCII words separated by spaces, padded with one space on each side.
 
     The result has the same word boundaries as the input but is not collapsed: runs of
-    separators stay runs of spaces. Decoding as latin-1 is exact because only ASCII remains.
+    separators stay runs of spaces.
     """
-    data = text.encode("utf-8", "surrogatepass").translate(_TABLE, _DELETED)
-    return " " + data.decode("latin-1") + " "
+    return b" " + text.encode("utf-8", "surrogatepass").translate(_TABLE, _DELETED) + b" "
+
+
+def normalize(text: str) -> str:
+    """:func:`normalize_bytes` as a string (exact: only ASCII remains)."""
+    return normalize_bytes(text).decode("ascii")
 
 
 def normalize_term(term: str) -> str:

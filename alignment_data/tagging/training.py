@@ -80,7 +80,7 @@ def train_embedding_tagger(
     embedder=None,
     encoder_name: str = "all-MiniLM-L6-v2",
     target_recall: float = 0.95,
-    regularization: float = 1.0,
+    regularization: float = 3.0,
     card: dict | None = None,
     embeddings: dict[str, np.ndarray] | None = None,
 ):
