@@ -257,16 +257,3 @@ def read_labelled(
     if split is not None and not documents:
         raise InputError(f"no documents with split {split!r}", str(path), field="split")
     return documents
-
-
-def write_jsonl(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:
-    """Write rows as JSONL (gzip when the name ends in ``.gz``); return the number written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    opener = gzip.open if path.suffix == ".gz" else open
-    count = 0
-    with opener(path, "wb") as out:
-        for row in rows:
-            out.write(orjson.dumps(row) + b"\n")
-            count += 1
-    return count

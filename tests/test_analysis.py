@@ -5,7 +5,6 @@ import pytest
 
 from alignment_data.analysis import analyze_corpus
 from alignment_data.analysis.diversity import analyze_diversity, mean_pairwise_similarity, nearest_and_clusters
-from alignment_data.io import Record
 from alignment_data.schema import InputError, Tag
 from alignment_data.tagging.blocklist import BlocklistTagger
 from alignment_data.tagging.embedding import DocumentEmbedder, load_encoder

@@ -64,7 +64,6 @@ def test_missing_or_foreign_models_are_clear_errors(tmp_path):
 
 
 def test_model_with_foreign_labels_is_rejected(tmp_path):
-    import fasttext  # noqa: F401  (trained through the same fresh-process path as ours)
     from alignment_data.tagging.fasttext import _run_training_process
 
     (tmp_path / "t.txt").write_text("__label__spam buy now\n__label__ham hello friend\n" * 20)

@@ -1,5 +1,3 @@
-import gzip
-
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest

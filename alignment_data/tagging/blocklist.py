@@ -67,7 +67,7 @@ class BlocklistTagger:
                 owner[key] = category
                 for spelling in _spellings(key):
                     patterns.append(spelling.encode("ascii"))
-                    self._pattern_owner.append((index, key.strip()))
+                    self._pattern_owner.append((index, term))
         self._matcher = (
             ahocorasick_rs.BytesAhoCorasick(patterns, implementation=ahocorasick_rs.Implementation.DFA) if patterns else None
         )

@@ -71,9 +71,9 @@ class CascadeTagger:
 
     ``escalate`` says which documents the blocklist passes on: ``any_term`` (any term of any
     category, cues included, the default: the models then judge every document that
-    mentions anything relevant) or ``flagged`` (only documents the study's rule flags). ``policy`` decides
-    ``flagged`` on the final label probabilities, or is ``blocklist`` to flag exactly what
-    the blocklist flags, as the study did. With ``combine``, a stage deciding a document
+    mentions anything relevant) or ``flagged`` (only documents the study's rule flags).
+    ``policy`` decides ``flagged`` on the final label probabilities, or is ``blocklist`` to
+    flag exactly what the blocklist flags, as the study did. With ``combine``, a stage deciding a document
     that earlier model stages also scored decides on the mean of their probabilities (the
     word model and the embedding model make different mistakes, so their mean is better
     than either).
@@ -112,7 +112,8 @@ class CascadeTagger:
             if tag.flagged if self.escalate == "flagged" else any_term:
                 pending.append(index)
             else:
-                results[index] = Tag(flagged=self._flag_blocklist_only(tag), label=NOT_AI, reasons=tag.reasons, terms=tag.terms, stage=tag.stage)
+                # nothing to pass on (a document the study's rule flags always is): not AI discourse
+                results[index] = Tag(flagged=False, label=NOT_AI, reasons=tag.reasons, terms=tag.terms, stage=tag.stage)
         self._count(self.blocklist.name, len(texts), len(pending), [tag for tag in results if tag is not None], start)
         earlier: dict[int, list[dict[str, float]]] = {}
         for position, stage in enumerate(self.stages):
@@ -135,9 +136,6 @@ class CascadeTagger:
             self._count(stage.name, len(pending), len(still), decided, start)
             pending = still
         return results  # type: ignore[return-value]
-
-    def _flag_blocklist_only(self, tag: Tag) -> bool:
-        return self.policy.name == "blocklist" and tag.flagged
 
     def _final(self, blocklist_tag: Tag, model_tag: Tag, cleared: bool = False) -> Tag:
         """The document's tag; ``cleared`` (judged not_ai before the last stage) is never flagged
