@@ -111,3 +111,18 @@ def test_cascade_run_reports_its_stages(tmp_path, tiny_model):
     assert stages["blocklist"]["decided"] + stages["blocklist"]["escalated"] == 5
     assert stages["fasttext"]["seen"] == stages["blocklist"]["escalated"]
     assert sum(summary["labels"].values()) == 5
+
+
+def test_executor_config_builds_slurm_and_ray_executors(tmp_path):
+    from datatrove.executor import RayPipelineExecutor, SlurmPipelineExecutor
+
+    from alignment_data.pipeline.steps import WriteSummary
+
+    pipeline = [WriteSummary(str(tmp_path), {})]
+    slurm = ExecutorConfig("slurm", tasks=8, options={"partition": "big", "time": "02:00:00"}).build(pipeline, str(tmp_path / "l1"))
+    assert isinstance(slurm, SlurmPipelineExecutor) and (slurm.tasks, slurm.partition, slurm.time) == (8, "big", "02:00:00")
+    follower = ExecutorConfig("slurm").build(pipeline, str(tmp_path / "l2"), tasks=1, depends=slurm)
+    assert follower.depends is slurm and follower.tasks == 1
+    assert isinstance(ExecutorConfig("ray", tasks=2).build(pipeline, str(tmp_path / "l3")), RayPipelineExecutor)
+    with pytest.raises(ValueError, match="unknown executor 'kubernetes'"):
+        ExecutorConfig("kubernetes")
