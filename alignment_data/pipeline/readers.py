@@ -22,6 +22,23 @@ from alignment_data.io import (
 from alignment_data.schema import REJECTION_KEY, InputError
 
 
+def iter_folder_records(
+    folder, name: str, shown: str | None = None, text_key: str = "text", id_key: str = "id",
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+):
+    """Records and rejections of one JSONL or Parquet file of a datatrove folder (local or remote).
+
+    ``shown`` is the file name used in rejections (default: ``name``).
+    """
+    shown = shown or name
+    if input_format(name) == "parquet":
+        with folder.open(name, "rb") as stream:
+            yield from iter_parquet_records(stream, shown, text_key, id_key, max_bytes)
+    else:
+        with folder.open(name, "rb", compression="infer") as stream:
+            yield from iter_jsonl_records(stream, shown, text_key, id_key, max_bytes)
+
+
 def rejected_document(rejection: Rejection) -> Document:
     return Document(text="", id=f"{rejection.file}:{rejection.line}", metadata={REJECTION_KEY: rejection.to_dict()})
 
@@ -63,14 +80,8 @@ class CorpusReader(BaseDiskReader):
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
         shown = self.data_folder.resolve_paths(filepath)
-        if input_format(filepath) == "parquet":
-            with self.data_folder.open(filepath, "rb") as stream:
-                for record in iter_parquet_records(stream, shown, self.text_key, self.id_key, self.max_bytes):
-                    yield self._to_document(record)
-            return
-        with self.data_folder.open(filepath, "rb", compression="infer") as stream:
-            for record in iter_jsonl_records(stream, shown, self.text_key, self.id_key, self.max_bytes):
-                yield self._to_document(record)
+        for record in iter_folder_records(self.data_folder, filepath, shown, self.text_key, self.id_key, self.max_bytes):
+            yield self._to_document(record)
 
     def _to_document(self, record) -> Document:
         if isinstance(record, Rejection):

@@ -15,7 +15,8 @@ from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from alignment_data.io import Rejection, input_format, iter_jsonl_records, iter_parquet_records
+from alignment_data.io import Rejection
+from alignment_data.pipeline.readers import iter_folder_records
 from alignment_data.pipeline.counts import RunCounts, write_json, write_summary
 from alignment_data.schema import REJECTION_KEY, REPLACEMENT_KEY, TAG_KEY, InputError
 from alignment_data.tagging.factory import TaggerSpec
@@ -152,20 +153,10 @@ class ReplaceFlagged(PipelineStep):
     def _kept_records(self, rank: int):
         kept = get_datafolder(self.kept_folder)
         for name in sorted(name for name in kept.list_files() if name.startswith(f"{rank:05d}")):
-            if input_format(name) == "parquet":
-                with kept.open(name, "rb") as stream:
-                    records = iter_parquet_records(stream, name)
-                    yield from self._checked(records)
-            else:
-                with kept.open(name, "rb", compression="infer") as stream:
-                    yield from self._checked(iter_jsonl_records(stream, name))
-
-    @staticmethod
-    def _checked(records):
-        for record in records:
-            if isinstance(record, Rejection):
-                raise InputError(f"kept output is unreadable: {record.reason}", record.file, record.line, record.field)
-            yield record
+            for record in iter_folder_records(kept, name):
+                if isinstance(record, Rejection):
+                    raise InputError(f"kept output is unreadable: {record.reason}", record.file, record.line, record.field)
+                yield record
 
 
 class WriteSummary(PipelineStep):

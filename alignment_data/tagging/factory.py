@@ -75,7 +75,7 @@ class TaggerSpec:
     def _embedding(self, policy: str = "misaligned", threshold: float | None = None):
         from alignment_data.tagging.embedding import EmbeddingTagger
 
-        return EmbeddingTagger(self.head, self.encoder, policy="ai" if policy == "blocklist" else policy, threshold=threshold)
+        return EmbeddingTagger(self.head, self.encoder, policy=policy, threshold=threshold)
 
     def _cascade(self, blocklist: BlocklistTagger) -> CascadeTagger:
         names = self.resolved_stages()
