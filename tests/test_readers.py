@@ -3,9 +3,10 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from alignment_data.io import Record, Rejection, iter_records, read_labelled
-from alignment_data.schema import InputError
-from tests.conftest import write_jsonl
+from alignment_data.errors import InputError
+from alignment_data.readers import iter_records, read_labelled
+from alignment_data.schema import Record, Rejection
+from tests.helpers import write_jsonl
 
 
 def _reasons(path, **kwargs):
@@ -44,6 +45,19 @@ def test_record_keeps_other_fields_and_nested_metadata_as_metadata(tmp_path):
     (record,) = list(iter_records(path))
     assert isinstance(record, Record)
     assert (record.id, record.metadata) == ("5", {"source": "web", "url": "u"})
+
+
+def test_a_nested_field_never_silently_replaces_a_top_level_one(tmp_path):
+    rows = [{"id": "a", "text": "t", "source": "web", "metadata": {"source": "crawl", "url": "u"}},
+            {"id": "b", "text": "t", "source": "web", "metadata": {"source": "web"}}]
+    first, second = iter_records(write_jsonl(tmp_path / "c.jsonl", rows))
+    assert first.metadata == {"source": "web", "metadata.source": "crawl", "url": "u"}
+    assert second.metadata == {"source": "web"}
+
+
+def test_rejections_keep_the_record_id_and_say_which_keys_it_had(tmp_path):
+    (rejection,) = iter_records(write_jsonl(tmp_path / "c.jsonl", [{"id": "x1", "body": "b", "url": "u"}]))
+    assert (rejection.id, rejection.reason, rejection.detail) == ("x1", "missing_text", "the record's keys: body, url")
 
 
 def test_documents_over_the_size_limit_are_rejected(tmp_path):
