@@ -1,6 +1,6 @@
 import pytest
 
-from alignment_data.schema import InputError
+from alignment_data.errors import InputError
 from alignment_data.tagging.blocklist import BlocklistTagger
 from alignment_data.tagging.normalize import normalize, normalize_term
 from alignment_data.tagging.termlists import TermCategory, default_categories, read_term_file
@@ -19,9 +19,9 @@ def small():
 def test_normalize_keeps_word_boundaries():
     assert normalize("The A.I.'s plan—(AI)") == " the ai s plan    ai  "
     assert normalize_term("  HAL-9000 ") == " hal 9000 "
-    with pytest.raises(ValueError, match="ASCII"):
+    with pytest.raises(InputError, match="ASCII"):
         normalize_term("naïve")
-    with pytest.raises(ValueError, match="no letters"):
+    with pytest.raises(InputError, match="no letters"):
         normalize_term("!!!")
 
 

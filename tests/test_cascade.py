@@ -1,6 +1,8 @@
 import pytest
 
+from alignment_data.errors import ConfigError
 from alignment_data.schema import Tag
+from alignment_data.tagging.base import Tagger
 from alignment_data.tagging.blocklist import BlocklistTagger
 from alignment_data.tagging.cascade import CascadeTagger, ModelStage
 from alignment_data.tagging.fasttext import FastTextTagger
@@ -8,11 +10,15 @@ from alignment_data.tagging.policy import make_policy
 from alignment_data.tagging.termlists import TermCategory
 
 
-class FixedTagger:
+class FixedTagger(Tagger):
     """A stand-in model stage that returns set probabilities and records what it saw."""
 
     def __init__(self, name, scores):
         self.name, self.scores, self.seen = name, scores, []
+
+    @classmethod
+    def from_options(cls, options):
+        return cls(*options)
 
     def tag_batch(self, texts):
         self.seen.extend(texts)
@@ -40,7 +46,8 @@ def test_each_stage_sees_only_what_the_previous_one_escalates(blocklist):
     assert sure.seen == TEXTS[1:]  # the first model is never confident enough
     assert tags[0].label == "not_ai" and tags[0].stage == "blocklist" and not tags[0].flagged
     assert all(tag.stage == "second" and tag.label == "ai_misaligned" and tag.flagged for tag in tags[1:])
-    assert tags[3].terms == ("ai", "kills") and tags[3].reasons == ("entities", "verbs", "second:ai_misaligned")
+    assert tags[3].terms == ("ai", "kills") and tags[3].categories == ("entities", "verbs")
+    assert tags[3].reasons == ("second: misaligned >= 0.5",)
     stats = cascade.stats_dict()
     assert stats["blocklist"] == {"seen": 5, "decided": 1, "escalated": 4, "flagged": 0, "share_escalated": 0.8, "seconds": stats["blocklist"]["seconds"]}
     assert (stats["first"]["seen"], stats["first"]["decided"], stats["first"]["escalated"]) == (4, 0, 4)
@@ -87,9 +94,9 @@ def test_cascade_with_a_real_fasttext_stage(blocklist, tiny_model):
 
 
 def test_bad_cascade_configurations(blocklist):
-    with pytest.raises(ValueError, match="at least one model stage"):
+    with pytest.raises(ConfigError, match="at least one model stage"):
         CascadeTagger(blocklist, [])
-    with pytest.raises(ValueError, match="unknown escalate rule"):
+    with pytest.raises(ConfigError, match="unknown escalate rule 'sometimes'"):
         CascadeTagger(blocklist, [ModelStage(FixedTagger("m", {"not_ai": 1.0}))], escalate="sometimes")
 
 
@@ -122,3 +129,15 @@ def test_documents_cleared_early_are_never_flagged(blocklist):
     cascade = CascadeTagger(blocklist, [ModelStage(clearing, 0.9, frozenset({"not_ai"})), ModelStage(final)], make_policy("ai", 0.01))
     tag = cascade.tag("the AI kills")
     assert tag.stage == "cheap" and tag.label == "not_ai" and not tag.flagged and tag.scores["ai_neutral"] == 0.05
+    assert tag.cleared and cascade.tag("bread").cleared
+
+
+def test_the_default_cascade_builds_with_no_arguments_and_matches_its_spec():
+    from alignment_data.tagging.cascade import default_stages
+    from alignment_data.tagging.spec import TaggerSpec
+
+    cascade = CascadeTagger()
+    assert [stage.name for stage in cascade.stages] == list(default_stages())
+    assert cascade.thresholds and cascade.policy.threshold == cascade.thresholds["misaligned"]
+    text = "The rogue AI deceived its overseers and copied its weights to a hidden server."
+    assert cascade.tag(text) == TaggerSpec("cascade").build().tag(text)

@@ -4,8 +4,8 @@ import sys
 import numpy as np
 import pytest
 
-from alignment_data.io import LabelledDocument
-from alignment_data.schema import LABELS, InputError
+from alignment_data.errors import InputError
+from alignment_data.schema import LABELS, LabelledDocument
 from alignment_data.tagging.embedding import (
     DocumentEmbedder,
     EmbeddingHead,
@@ -16,7 +16,7 @@ from alignment_data.tagging.embedding import (
     train_head,
 )
 from alignment_data.tagging.training import train_embedding_tagger
-from tests.conftest import TRAIN_TEXTS
+from tests.helpers import TRAIN_TEXTS
 
 
 def _labelled():

@@ -2,10 +2,11 @@ import json
 
 import pytest
 
-from alignment_data.schema import LABELS, InputError
+from alignment_data.errors import ConfigError, InputError
+from alignment_data.schema import LABELS
 from alignment_data.tagging.fasttext import FastTextParams, FastTextTagger, default_model_path, read_card
 from alignment_data.tagging.policy import make_policy
-from tests.conftest import TRAIN_TEXTS
+from tests.helpers import TRAIN_TEXTS
 
 
 def test_tags_have_a_label_and_probabilities(tiny_model):
@@ -14,7 +15,7 @@ def test_tags_have_a_label_and_probabilities(tiny_model):
     assert tag.label == "ai_misaligned"
     assert set(tag.scores) == set(LABELS)
     assert abs(sum(tag.scores.values()) - 1) < 1e-3
-    assert tag.flagged and tag.stage == "fasttext" and tag.reasons == ("fasttext:ai_misaligned",)
+    assert tag.flagged and tag.stage == "fasttext" and tag.reasons == ("fasttext: misaligned >= 0.5",)
     calm = tagger.tag("The bakery sells sourdough bread and rolls in the morning.")
     assert calm.label == "not_ai" and not calm.flagged
 
@@ -24,7 +25,7 @@ def test_policy_and_threshold_decide_flagged(tiny_model):
     assert not FastTextTagger(tiny_model).tag(text).flagged
     assert FastTextTagger(tiny_model, policy="ai").tag(text).flagged
     assert FastTextTagger(tiny_model, policy="misaligned", threshold=0.0).tag(text).flagged
-    with pytest.raises(ValueError, match="unknown policy"):
+    with pytest.raises(ConfigError, match="unknown policy"):
         make_policy("everything")
 
 
@@ -79,3 +80,11 @@ def test_shipped_model_is_small_and_carries_tuned_thresholds():
     card = json.loads(path.with_suffix(".json").read_text())
     assert set(card["thresholds"]) == {"misaligned", "ai"}
     assert FastTextTagger().policy.threshold == card["thresholds"]["misaligned"]
+
+
+def test_a_failed_training_is_a_training_error(tmp_path):
+    from alignment_data.errors import TrainingError
+
+    examples = [(text, label) for label, texts in TRAIN_TEXTS.items() for text in texts]
+    with pytest.raises(TrainingError, match="fastText training failed"):
+        FastTextTagger.train(examples, tmp_path / "m.bin", FastTextParams(epoch=5, lr=1e6, dim=8, bucket=100, min_count=1))

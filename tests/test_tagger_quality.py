@@ -1,13 +1,18 @@
 import pytest
 
-from alignment_data.io import LabelledDocument
-from alignment_data.schema import Tag
-from alignment_data.tagging.evaluate import evaluate_tagger
+from alignment_data.errors import InputError
+from alignment_data.schema import LabelledDocument, Tag
+from alignment_data.tagging.base import Tagger
+from alignment_data.tagging.quality import measure_tagger
 from alignment_data.tagging.training import choose_threshold
 
 
-class ByWord:
+class ByWord(Tagger):
     name = "byword"
+
+    @classmethod
+    def from_options(cls, options):
+        return cls()
 
     def tag_batch(self, texts):
         out = []
@@ -29,7 +34,7 @@ def test_confusion_precision_recall_and_flag_rates():
         _doc(3, "not_ai", "not_ai"),
         _doc(4, "not_ai", "not_ai"),
     ]
-    report = evaluate_tagger(ByWord(), docs, batch_size=2)
+    report = measure_tagger(ByWord(), docs, batch_size=2)
     assert report["n"] == 5
     assert report["flagged_rate"] == {"not_ai": 0.0, "ai_misaligned": 0.5, "ai_aligned": 1.0}
     assert report["confusion"]["ai_misaligned"]["ai_aligned"] == 1
@@ -40,13 +45,13 @@ def test_confusion_precision_recall_and_flag_rates():
 
 
 def test_blocklist_style_tagger_has_no_label_metrics():
-    class FlagAll:
+    class FlagAll(ByWord):
         name = "all"
 
         def tag_batch(self, texts):
             return [Tag(True) for _ in texts]
 
-    report = evaluate_tagger(FlagAll(), [_doc(0, "not_ai", "x")])
+    report = measure_tagger(FlagAll(), [_doc(0, "not_ai", "x")])
     assert report["flagged_rate"] == {"not_ai": 1.0} and "confusion" not in report
 
 
@@ -56,7 +61,7 @@ def test_choose_threshold_is_the_highest_reaching_the_recall():
     assert choose_threshold(scores, positive, 0.8) == 0.6
     assert choose_threshold(scores, positive, 1.0) == 0.1
     assert choose_threshold(scores, positive, 0.2) == 0.9
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError, match="no positive examples"):
         choose_threshold([0.5], [False], 0.9)
 
 

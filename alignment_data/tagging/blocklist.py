@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import ahocorasick_rs
 
-from alignment_data.schema import InputError, Tag
-from alignment_data.tagging.termlists import TermCategory, apply_overrides, default_categories, read_term_files
+from alignment_data.errors import ConfigError, InputError
+from alignment_data.schema import Tag
+from alignment_data.tagging.base import Tagger, register_tagger
+from alignment_data.tagging.fields import terms_field
 from alignment_data.tagging.normalize import normalize_bytes, normalize_term
+from alignment_data.tagging.termlists import TermCategory, apply_overrides, default_categories, read_term_files
 
 MAX_GAP = 2  # separator characters allowed between the words of a multi-word term
 
@@ -33,16 +37,23 @@ def _spellings(key: str) -> Iterable[str]:
         yield " " + "".join(word + " " * gap for word, gap in zip(words, gaps)) + words[-1] + " "
 
 
-class BlocklistTagger:
+@dataclass(frozen=True)
+class BlocklistOptions:
+    terms: tuple[str, ...] = terms_field()
+
+
+@register_tagger("blocklist", BlocklistOptions)
+class BlocklistTagger(Tagger):
     """Flags documents by term categories: any ``instant`` term, or an ``entity`` term with a ``two_stage`` term.
 
     ``tag(text)`` returns a :class:`~alignment_data.schema.Tag` with ``flagged``, the
-    ``reasons`` (the categories that fired) and the matched ``terms`` of the flagging
-    categories; ``label`` stays ``None`` because keywords cannot tell aligned from
-    misaligned discourse. ``cue`` categories only matter to :meth:`scan`, for cascades.
+    ``categories`` whose rule fired (also the ``reasons`` of a flag) and the matched
+    ``terms`` of the flagging categories; ``label`` stays ``None`` because keywords cannot
+    tell aligned from misaligned discourse. ``cue`` categories only matter to :meth:`scan`,
+    for cascades.
     """
 
-    name = "blocklist"
+    policies = ("blocklist",)
 
     def __init__(self, categories: Iterable[TermCategory] | None = None):
         self.categories = list(default_categories() if categories is None else categories)
@@ -75,7 +86,11 @@ class BlocklistTagger:
         self._rules = [category.rule for category in self.categories]
 
     @classmethod
-    def from_terms(cls, *paths: str | os.PathLike, base: str | None = "default") -> "BlocklistTagger":
+    def from_options(cls, options: BlocklistOptions) -> BlocklistTagger:
+        return cls.from_terms(*options.terms) if options.terms else cls()
+
+    @classmethod
+    def from_terms(cls, *paths: str | os.PathLike, base: str | None = "default") -> BlocklistTagger:
         """Build from term files or folders, applied as overrides on the default lists.
 
         With ``base=None`` the files alone define the categories.
@@ -84,7 +99,7 @@ class BlocklistTagger:
         if base is None:
             return cls(overrides)
         if base != "default":
-            raise ValueError("base must be 'default' or None")
+            raise ConfigError("base must be 'default' or None")
         return cls(apply_overrides(default_categories(), overrides))
 
     @property
@@ -107,9 +122,6 @@ class BlocklistTagger:
         """Matched terms by category name, each term once, in order of first appearance."""
         return {self._names[index]: list(terms) for index, terms in sorted(self._found(text).items())}
 
-    def tag(self, text: str) -> Tag:
-        return self.scan(text)[0]
-
     def tag_batch(self, texts: list[str]) -> list[Tag]:
         return [self.scan(text)[0] for text in texts]
 
@@ -125,6 +137,7 @@ class BlocklistTagger:
         instant = [names[index] for index in indexes if rules[index] == "instant"]
         entity = [names[index] for index in indexes if rules[index] == "entity"]
         partner = [names[index] for index in indexes if rules[index] == "two_stage"]
-        reasons = tuple(instant + (entity + partner if entity and partner else []))
+        categories = tuple(instant + (entity + partner if entity and partner else []))
         terms = tuple(term for index in indexes for term in found[index])
-        return Tag(flagged=bool(reasons), reasons=reasons, terms=terms, stage=self.name), True
+        tag = Tag(flagged=bool(categories), reasons=categories, terms=terms, categories=categories, stage=self.name)
+        return tag, True

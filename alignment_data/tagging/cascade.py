@@ -2,27 +2,83 @@
 
 The blocklist decides documents it finds nothing in (``not_ai``) and escalates the rest;
 each model stage decides a document when it is confident enough (see :class:`ModelStage`)
-and escalates it otherwise; the last stage decides everything it receives.
-Counts, time and the share escalated are kept per stage in :attr:`CascadeTagger.stats`.
+and escalates it otherwise; the last stage decides everything it receives. Every tag says
+which stage decided and whether a stage before the last cleared it (``cleared``), so the
+policy re-applied to stored tags decides exactly as the live cascade does.
+Counts, time and the share escalated are kept per stage (:meth:`CascadeTagger.stats_dict`).
 """
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, replace
+from importlib import resources
 
-from alignment_data.schema import NOT_AI, Tag
-from alignment_data.tagging.blocklist import BlocklistTagger
-from alignment_data.tagging.policy import FilterPolicy, make_policy
+from alignment_data.errors import ConfigError, unknown_choice
+from alignment_data.options import option
+from alignment_data.schema import LABELS, NOT_AI, Tag
+from alignment_data.tagging.base import Tagger, register_tagger
+from alignment_data.tagging.blocklist import BlocklistOptions, BlocklistTagger
+from alignment_data.tagging.embedding import DEFAULT_ENCODE_BATCH
+from alignment_data.tagging.fields import (
+    device_field,
+    encoder_field,
+    head_field,
+    model_field,
+    policy_field,
+    terms_field,
+    threshold_field,
+)
+from alignment_data.tagging.policy import DEFAULT_POLICY, POLICY_NAMES, FilterPolicy, check_policy, make_policy
 
 ESCALATE_RULES = ("any_term", "flagged")
+STAGE_NAMES = ("fasttext", "embedding")
 
 
-class LabelTagger(Protocol):
-    name: str
+def default_cascade_config() -> dict:
+    """Stage settings and policy thresholds chosen on the validation split (scripts/train_default_models.py)."""
+    text = resources.files("alignment_data.tagging").joinpath("models", "cascade.json").read_text("utf-8")
+    return json.loads(text)
 
-    def tag_batch(self, texts: list[str]) -> list[Tag]: ...
+
+def default_stages() -> tuple[str, ...]:
+    """fastText then the embedding model when the ``semantic`` extra is installed, else fastText alone."""
+    from alignment_data.tagging.embedding import semantic_extra_installed
+
+    return STAGE_NAMES if semantic_extra_installed() else ("fasttext",)
+
+
+@dataclass(frozen=True)
+class CascadeOptions:
+    """The cascade's stages and their models, the escalation rule and the policy."""
+
+    stages: tuple[str, ...] = option((), "model stage after the blocklist, in order: fasttext, embedding "
+                                         "(default: both when the semantic extra is installed)", choices=STAGE_NAMES)
+    model: str | None = model_field()
+    head: str | None = head_field()
+    encoder: str | None = encoder_field()
+    terms: tuple[str, ...] = terms_field()
+    policy: str = policy_field()
+    threshold: float | None = threshold_field()
+    escalate: str | None = option(None, "which documents the blocklist passes on: any_term (any term, cues "
+                                        "included) or flagged (what the study's rule flags) (default: cascade.json)",
+                                  choices=ESCALATE_RULES)
+    device: str | None = device_field()
+    encode_batch_size: int = option(DEFAULT_ENCODE_BATCH, "chunks the sentence encoder embeds at once")
+
+    def __post_init__(self) -> None:
+        check_policy(self.policy, "cascade", POLICY_NAMES)
+        for name in self.stages:
+            if name not in STAGE_NAMES:
+                raise unknown_choice("cascade stage", name, STAGE_NAMES)
+        if len(set(self.stages)) != len(self.stages):
+            raise ConfigError(f"a cascade stage is named twice: {', '.join(self.stages)}")
+        if self.escalate is not None and self.escalate not in ESCALATE_RULES:
+            raise unknown_choice("escalate rule", self.escalate, ESCALATE_RULES)
+
+    def resolved_stages(self) -> tuple[str, ...]:
+        return self.stages or default_stages()
 
 
 @dataclass
@@ -53,7 +109,7 @@ class ModelStage:
     A cheap stage that should only clear unrelated text uses ``decides={"not_ai"}``.
     """
 
-    tagger: LabelTagger
+    tagger: Tagger
     confidence: float = 0.0
     decides: frozenset[str] = frozenset()
 
@@ -65,42 +121,96 @@ class ModelStage:
         return (not self.decides or tag.label in self.decides) and max(tag.scores.values(), default=1.0) >= self.confidence
 
 
-@dataclass
-class CascadeTagger:
+
+
+def _stage_tagger(name: str, options: CascadeOptions) -> Tagger:
+    if name == "fasttext":
+        from alignment_data.tagging.fasttext import FastTextTagger
+
+        return FastTextTagger(options.model)
+    from alignment_data.tagging.embedding import EmbeddingTagger
+
+    return EmbeddingTagger(options.head, options.encoder, batch_size=options.encode_batch_size, device=options.device)
+
+
+def _assemble(options: CascadeOptions) -> dict:
+    """The parts of a cascade for ``options``: shipped stage settings, unless a stage's model is the user's."""
+    names = options.resolved_stages()
+    config = default_cascade_config()
+    variant = config["variants"].get("+".join(names), {})
+    settings = {stage["name"]: stage for stage in variant.get("stages", [])}
+    stages = []
+    for name in names:
+        setting = settings.get(name, {})
+        stages.append(ModelStage(_stage_tagger(name, options), setting.get("confidence", 0.0), frozenset(setting.get("decides", ()))))
+    custom = (options.model is not None and "fasttext" in names) or (options.head is not None and "embedding" in names)
+    thresholds = variant["thresholds"] if variant and not custom else stages[-1].tagger.thresholds
+    return {
+        "blocklist": BlocklistTagger.from_options(BlocklistOptions(options.terms)),
+        "stages": stages,
+        "policy": make_policy(options.policy, options.threshold, thresholds),
+        "escalate": options.escalate or config["escalate"],
+        "combine": variant.get("combine", False) and not custom,
+        "thresholds": thresholds,
+    }
+
+
+@register_tagger("cascade", CascadeOptions)
+class CascadeTagger(Tagger):
     """Blocklist, then model stages (fastText, then optionally an embedding model).
 
-    ``escalate`` says which documents the blocklist passes on: ``any_term`` (any term of any
-    category, cues included, the default: the models then judge every document that
-    mentions anything relevant) or ``flagged`` (only documents the study's rule flags).
-    ``policy`` decides ``flagged`` on the final label probabilities, or is ``blocklist`` to
-    flag exactly what the blocklist flags, as the study did. With ``combine``, a stage deciding a document
+    ``CascadeTagger()`` is the shipped default: both stages (fastText alone without the
+    ``semantic`` extra) with the settings tuned on the validation split. ``escalate`` says
+    which documents the blocklist passes on: ``any_term`` (any term of any category, cues
+    included: the models then judge every document that mentions anything relevant) or
+    ``flagged`` (only documents the study's rule flags). ``policy`` decides ``flagged`` (see
+    :mod:`alignment_data.tagging.policy`). With ``combine``, a stage deciding a document
     that earlier model stages also scored decides on the mean of their probabilities (the
     word model and the embedding model make different mistakes, so their mean is better
     than either).
     """
 
-    blocklist: BlocklistTagger
-    stages: list[ModelStage]
-    policy: FilterPolicy = field(default_factory=lambda: make_policy("misaligned"))
-    escalate: str = "any_term"
-    combine: bool = False
-    stats: dict[str, StageStats] = field(init=False)
-    name = "cascade"
+    policies = POLICY_NAMES
 
-    def __post_init__(self) -> None:
-        if not self.stages:
-            raise ValueError("a cascade needs at least one model stage after the blocklist")
+    def __init__(
+        self,
+        blocklist: BlocklistTagger | None = None,
+        stages: list[ModelStage] | None = None,
+        policy: FilterPolicy | None = None,
+        escalate: str | None = None,
+        combine: bool | None = None,
+        thresholds: dict[str, float] | None = None,
+    ):
+        if stages is None:
+            default = _assemble(CascadeOptions())
+            stages, thresholds = default["stages"], thresholds or default["thresholds"]
+            policy = policy or default["policy"]
+            escalate = escalate or default["escalate"]
+            combine = default["combine"] if combine is None else combine
+        if not stages:
+            raise ConfigError("a cascade needs at least one model stage after the blocklist")
+        self.blocklist = blocklist or BlocklistTagger()
+        self.stages = list(stages)
+        self.escalate = escalate or "any_term"
         if self.escalate not in ESCALATE_RULES:
-            raise ValueError(f"unknown escalate rule {self.escalate!r}; expected one of {', '.join(ESCALATE_RULES)}")
+            raise unknown_choice("escalate rule", self.escalate, ESCALATE_RULES)
+        self.combine = bool(combine)
+        self._thresholds = dict(thresholds if thresholds is not None else self.stages[-1].tagger.thresholds)
+        self.policy = policy or make_policy(DEFAULT_POLICY, thresholds=self._thresholds)
         self.reset_stats()
+
+    @classmethod
+    def from_options(cls, options: CascadeOptions) -> CascadeTagger:
+        return cls(**_assemble(options))
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return self._thresholds
 
     def reset_stats(self) -> None:
         self.stats = {name: StageStats() for name in [self.blocklist.name] + [stage.name for stage in self.stages]}
         for stage in self.stages:
-            getattr(stage.tagger, "reset_counters", lambda: None)()
-
-    def tag(self, text: str) -> Tag:
-        return self.tag_batch([text])[0]
+            stage.tagger.reset_stats()
 
     def tag_batch(self, texts: list[str]) -> list[Tag]:
         start = time.perf_counter()
@@ -109,11 +219,11 @@ class CascadeTagger:
         results: list[Tag | None] = [None] * len(texts)
         pending: list[int] = []
         for index, (tag, any_term) in enumerate(scans):
-            if tag.flagged if self.escalate == "flagged" else any_term:
+            if tag.blocklist_flagged if self.escalate == "flagged" else any_term:
                 pending.append(index)
             else:
                 # nothing to pass on (a document the study's rule flags always is): not AI discourse
-                results[index] = Tag(flagged=False, label=NOT_AI, reasons=tag.reasons, terms=tag.terms, stage=tag.stage)
+                results[index] = self.policy.decide(replace(tag, label=NOT_AI, cleared=True))
         self._count(self.blocklist.name, len(texts), len(pending), [tag for tag in results if tag is not None], start)
         earlier: dict[int, list[dict[str, float]]] = {}
         for position, stage in enumerate(self.stages):
@@ -126,9 +236,12 @@ class CascadeTagger:
             decided: list[Tag] = []
             for index, tag in zip(pending, tags):
                 if last or stage.decides_on(tag):
-                    if self.combine and index in earlier:
-                        tag = _mean_tag(earlier[index] + [tag.scores], tag.stage)
-                    results[index] = self._final(first[index], tag, cleared=not last and tag.label == NOT_AI)
+                    scores = _mean(earlier[index] + [tag.scores]) if self.combine and index in earlier else tag.scores
+                    label = max(scores, key=scores.__getitem__)
+                    # a stage before the last that decides not_ai cleared the document: no model policy flags it
+                    undecided = replace(first[index], label=label, scores=scores, stage=tag.stage,
+                                        cleared=not last and label == NOT_AI)
+                    results[index] = self.policy.decide(undecided)
                     decided.append(results[index])
                 else:
                     still.append(index)
@@ -136,16 +249,6 @@ class CascadeTagger:
             self._count(stage.name, len(pending), len(still), decided, start)
             pending = still
         return results  # type: ignore[return-value]
-
-    def _final(self, blocklist_tag: Tag, model_tag: Tag, cleared: bool = False) -> Tag:
-        """The document's tag; ``cleared`` (judged not_ai before the last stage) is never flagged
-        by a model policy, since that stage's job was to clear it."""
-        if self.policy.name == "blocklist":
-            flagged = blocklist_tag.flagged
-        else:
-            flagged = not cleared and self.policy.flags(model_tag.scores)
-        reasons = blocklist_tag.reasons + ((f"{model_tag.stage}:{model_tag.label}",) if flagged else ())
-        return Tag(flagged, model_tag.label, reasons, blocklist_tag.terms, model_tag.scores, model_tag.stage)
 
     def _count(self, name: str, seen: int, escalated: int, decided: list[Tag], start: float) -> None:
         stats = self.stats[name]
@@ -160,12 +263,11 @@ class CascadeTagger:
         stage's own counters (the embedding stage reports chunks and subsampled documents)."""
         out = {name: stats.to_dict() for name, stats in self.stats.items()}
         for stage in self.stages:
-            out[stage.name].update(getattr(stage.tagger, "counters", dict)())
+            out[stage.name].update(stage.tagger.stats_dict())
         return out
 
 
-def _mean_tag(scores: list[dict[str, float]], stage: str) -> Tag:
-    """A tag whose probabilities are the mean of several stages' probabilities."""
-    labels = {label for row in scores for label in row}
-    mean = {label: sum(row.get(label, 0.0) for row in scores) / len(scores) for label in labels}
-    return Tag(False, max(mean, key=mean.__getitem__), scores=mean, stage=stage)
+def _mean(scores: list[dict[str, float]]) -> dict[str, float]:
+    """The mean of several stages' label probabilities."""
+    labels = [label for label in LABELS if any(label in row for row in scores)]
+    return {label: sum(row.get(label, 0.0) for row in scores) / len(scores) for label in labels}

@@ -16,23 +16,36 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from alignment_data.schema import LABELS, InputError, Tag, check_label
-from alignment_data.tagging.policy import FilterPolicy, make_policy
+from alignment_data.errors import InputError, MissingExtraError
+from alignment_data.options import option
+from alignment_data.schema import LABELS, Tag, check_label
+from alignment_data.tagging.base import Tagger, register_tagger
+from alignment_data.tagging.fields import device_field, encoder_field, head_field, policy_field, threshold_field
+from alignment_data.tagging.policy import MODEL_POLICIES, FilterPolicy, check_policy, make_policy
 
 HEAD_FORMAT = "alignment-data/embedding-head/1"
 DEFAULT_HEAD = "embedding_head.json"
 INSTALL_HINT = "the embedding tagger needs the 'semantic' extra: pip install 'alignment-data[semantic]'"
+DEFAULT_CHUNK_WORDS = 160
+DEFAULT_MAX_CHUNKS = 8
+DEFAULT_ENCODE_BATCH = 32
+DEFAULT_REGULARIZATION = 3.0
 
 
-class MissingExtraError(ImportError):
-    """An optional dependency is not installed; the message says how to install it."""
+@dataclass(frozen=True)
+class HeadParams:
+    """How documents are embedded for a head, and how strongly the head is regularised."""
+
+    chunk_words: int = option(DEFAULT_CHUNK_WORDS, "words per chunk of a long document")
+    max_chunks: int = option(DEFAULT_MAX_CHUNKS, "chunks embedded per document at most, spread evenly over it")
+    regularization: float = option(DEFAULT_REGULARIZATION, "inverse L2 strength (C) of the logistic-regression head")
 
 
 def default_head_path() -> Path:
@@ -56,16 +69,25 @@ def semantic_extra_installed() -> bool:
     return True
 
 
-def load_encoder(path: str | None = None, device: str = "cpu"):
-    """A sentence-transformers encoder, offline: the shipped MiniLM or a local model folder."""
+def default_device() -> str:
+    """``cuda`` when torch sees a GPU, else ``cpu``."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_encoder(path: str | None = None, device: str | None = None):
+    """A sentence-transformers encoder, offline and quiet: the shipped MiniLM or a local model folder."""
     try:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
     except ImportError:
         raise MissingExtraError(INSTALL_HINT) from None
     path = path or default_encoder_path()
     if not Path(path).exists():
         raise InputError("sentence-transformers model folder not found", path)
-    return SentenceTransformer(path, device=device)
+    transformers_logging.disable_progress_bar()  # no "Loading weights" bar per worker
+    return SentenceTransformer(path, device=device or default_device())
 
 
 def embedding_dimension(encoder) -> int:
@@ -95,8 +117,8 @@ class EmbeddingHead:
     intercept: np.ndarray
     encoder: str
     dim: int
-    chunk_words: int = 160
-    max_chunks: int = 8
+    chunk_words: int = DEFAULT_CHUNK_WORDS
+    max_chunks: int = DEFAULT_MAX_CHUNKS
     thresholds: dict[str, float] = field(default_factory=dict)
     card: dict = field(default_factory=dict)
 
@@ -125,7 +147,7 @@ class EmbeddingHead:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "EmbeddingHead":
+    def load(cls, path: str | os.PathLike) -> EmbeddingHead:
         path = Path(path)
         if not path.is_file():
             raise InputError("embedding head not found", str(path))
@@ -154,7 +176,8 @@ class EmbeddingStats:
 class DocumentEmbedder:
     """Pooled, L2-normalised document embeddings from chunk embeddings (see the module docstring)."""
 
-    def __init__(self, encoder=None, chunk_words: int = 160, max_chunks: int = 8, batch_size: int = 32):
+    def __init__(self, encoder=None, chunk_words: int = DEFAULT_CHUNK_WORDS, max_chunks: int = DEFAULT_MAX_CHUNKS,
+                 batch_size: int = DEFAULT_ENCODE_BATCH):
         self.encoder = encoder if encoder is not None else load_encoder()
         self.chunk_words = chunk_words
         self.max_chunks = max_chunks
@@ -179,10 +202,22 @@ class DocumentEmbedder:
         return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
 
-class EmbeddingTagger:
-    """Predicts the four labels from the meaning of a document; ``flagged`` follows the policy."""
+@dataclass(frozen=True)
+class EmbeddingOptions:
+    head: str | None = head_field()
+    encoder: str | None = encoder_field()
+    policy: str = policy_field()
+    threshold: float | None = threshold_field()
+    device: str | None = device_field()
+    encode_batch_size: int = option(DEFAULT_ENCODE_BATCH, "chunks the sentence encoder embeds at once")
 
-    name = "embedding"
+    def __post_init__(self) -> None:
+        check_policy(self.policy, "embedding", MODEL_POLICIES)
+
+
+@register_tagger("embedding", EmbeddingOptions)
+class EmbeddingTagger(Tagger):
+    """Predicts the four labels from the meaning of a document; ``flagged`` follows the policy."""
 
     def __init__(
         self,
@@ -190,12 +225,13 @@ class EmbeddingTagger:
         encoder_path: str | None = None,
         policy: str | FilterPolicy = "misaligned",
         threshold: float | None = None,
-        batch_size: int = 32,
+        batch_size: int = DEFAULT_ENCODE_BATCH,
         encoder=None,
+        device: str | None = None,
     ):
         head_path = head_path or default_head_path()
         self.head = EmbeddingHead.load(head_path)
-        encoder = encoder if encoder is not None else load_encoder(encoder_path)
+        encoder = encoder if encoder is not None else load_encoder(encoder_path, device)
         dim = embedding_dimension(encoder)
         if dim != self.head.dim:
             raise InputError(
@@ -208,40 +244,39 @@ class EmbeddingTagger:
         self.labels = self.head.labels
         self.policy = policy if isinstance(policy, FilterPolicy) else make_policy(policy, threshold, self.head.thresholds)
 
+    @classmethod
+    def from_options(cls, options: EmbeddingOptions) -> EmbeddingTagger:
+        return cls(options.head, options.encoder, options.policy, options.threshold, options.encode_batch_size,
+                   device=options.device)
+
     @property
     def thresholds(self) -> dict[str, float]:
         return self.head.thresholds
 
-    def counters(self) -> dict[str, int]:
+    def stats_dict(self) -> dict[str, int]:
         """Chunks embedded, and documents too long to embed whole (only ``max_chunks`` chunks used)."""
         return {"chunks": self.embedder.stats.chunks, "subsampled_documents": self.embedder.stats.subsampled}
 
-    def reset_counters(self) -> None:
+    def reset_stats(self) -> None:
         self.embedder.stats = EmbeddingStats()
 
     def tag_batch(self, texts: list[str]) -> list[Tag]:
         if not texts:
             return []
-        probabilities = self.head.probabilities(self.embedder.embed(texts))
         tags = []
-        for row in probabilities:
+        for row in self.head.probabilities(self.embedder.embed(texts)):
             scores = {label: float(p) for label, p in zip(self.labels, row)}
-            label = max(scores, key=scores.__getitem__)
-            flagged = self.policy.flags(scores)
-            tags.append(Tag(flagged, label, (f"{self.name}:{label}",) if flagged else (), (), scores, self.name))
+            tags.append(self.policy.decide(Tag(False, max(scores, key=scores.__getitem__), scores=scores, stage=self.name)))
         return tags
-
-    def tag(self, text: str) -> Tag:
-        return self.tag_batch([text])[0]
 
 
 def train_head(
     embeddings: np.ndarray,
     labels: Sequence[str],
     encoder: str,
-    chunk_words_: int = 160,
-    max_chunks: int = 8,
-    regularization: float = 3.0,
+    chunk_words_: int = DEFAULT_CHUNK_WORDS,
+    max_chunks: int = DEFAULT_MAX_CHUNKS,
+    regularization: float = DEFAULT_REGULARIZATION,
     card: dict | None = None,
 ) -> EmbeddingHead:
     """Fit the head on pooled embeddings (class-balanced, deterministic)."""
@@ -268,5 +303,5 @@ def train_head(
         dim=embeddings.shape[1],
         chunk_words=chunk_words_,
         max_chunks=max_chunks,
-        card={**(card or {}), "regularization": regularization, "train_counts": {l: int(sum(1 for x in labels if x == l)) for l in present}},
+        card={**(card or {}), "regularization": regularization, "train_counts": {name: int(sum(1 for x in labels if x == name)) for name in present}},
     )

@@ -22,14 +22,18 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence
 
-from alignment_data.schema import LABELS, InputError, Tag, check_label
+from alignment_data.errors import InputError, TrainingError
+from alignment_data.options import option
+from alignment_data.schema import LABELS, Tag, check_label
+from alignment_data.tagging.base import Tagger, register_tagger
+from alignment_data.tagging.fields import model_field, policy_field, threshold_field
 from alignment_data.tagging.normalize import normalize
-from alignment_data.tagging.policy import FilterPolicy, make_policy
+from alignment_data.tagging.policy import MODEL_POLICIES, FilterPolicy, check_policy, make_policy
 
 LABEL_PREFIX = "__label__"
 CARD_FORMAT = "alignment-data/fasttext-tagger/1"
@@ -49,14 +53,24 @@ def card_path(model_path: str | os.PathLike) -> Path:
 class FastTextParams:
     """Training settings; small ``dim`` and ``bucket`` keep the model a few MB."""
 
-    epoch: int = 50
-    lr: float = 0.2
-    dim: int = 16
-    word_ngrams: int = 2
-    bucket: int = 50_000
-    min_count: int = 2
-    seed: int = 0
-    balance: bool = True
+    epoch: int = option(50, "training epochs")
+    lr: float = option(0.2, "learning rate")
+    dim: int = option(16, "word vector size")
+    word_ngrams: int = option(2, "longest word n-gram used as a feature")
+    bucket: int = option(50_000, "hash buckets for n-grams (the model's size grows with dim x bucket)")
+    min_count: int = option(2, "words seen fewer times are ignored")
+    seed: int = option(0, "training seed")
+    balance: bool = option(True, "repeat documents of smaller classes until every class matches the largest")
+
+
+@dataclass(frozen=True)
+class FastTextOptions:
+    model: str | None = model_field()
+    policy: str = policy_field()
+    threshold: float | None = threshold_field()
+
+    def __post_init__(self) -> None:
+        check_policy(self.policy, "fasttext", MODEL_POLICIES)
 
 
 def _run_training_process(train_file: str, model_file: str, params: dict) -> None:
@@ -73,7 +87,7 @@ def _run_training_process(train_file: str, model_file: str, params: dict) -> Non
     if done.returncode != 0:
         message = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit code {done.returncode}"
         hint = " (the learning rate may be too high for this data: try a lower lr)" if "NaN" in message else ""
-        raise RuntimeError(f"fastText training failed: {message}{hint}")
+        raise TrainingError(f"fastText training failed: {message}{hint}")
 
 
 def _train_in_child(train_file: str, model_file: str, params: dict) -> None:
@@ -95,15 +109,14 @@ def _train_in_child(train_file: str, model_file: str, params: dict) -> None:
     model.save_model(model_file)
 
 
-class FastTextTagger:
+@register_tagger("fasttext", FastTextOptions)
+class FastTextTagger(Tagger):
     """Predicts ``not_ai`` / ``ai_neutral`` / ``ai_misaligned`` / ``ai_aligned`` with probabilities.
 
     ``flagged`` follows the policy (default ``misaligned``, with the threshold from the model
     card). Load the shipped model with ``FastTextTagger()``, another with
     ``FastTextTagger("model.bin")``, or train one with :meth:`train`.
     """
-
-    name = "fasttext"
 
     def __init__(
         self,
@@ -128,6 +141,10 @@ class FastTextTagger:
         self.labels = tuple(label for label in LABELS if label in labels)
         self.policy = policy if isinstance(policy, FilterPolicy) else make_policy(policy, threshold, self.thresholds)
 
+    @classmethod
+    def from_options(cls, options: FastTextOptions) -> FastTextTagger:
+        return cls(options.model, options.policy, options.threshold)
+
     @property
     def thresholds(self) -> dict[str, float]:
         """Policy thresholds chosen on a validation split (from the model card)."""
@@ -141,14 +158,12 @@ class FastTextTagger:
             scores[label[len(LABEL_PREFIX):]] = min(1.0, max(0.0, float(prob)))
         return scores
 
-    def tag(self, text: str) -> Tag:
-        scores = self.scores(text)
-        label = max(scores, key=scores.__getitem__)
-        flagged = self.policy.flags(scores)
-        return Tag(flagged=flagged, label=label, reasons=(f"{self.name}:{label}",) if flagged else (), scores=scores, stage=self.name)
-
     def tag_batch(self, texts: list[str]) -> list[Tag]:
-        return [self.tag(text) for text in texts]
+        tags = []
+        for text in texts:
+            scores = self.scores(text)
+            tags.append(self.policy.decide(Tag(False, max(scores, key=scores.__getitem__), scores=scores, stage=self.name)))
+        return tags
 
     @classmethod
     def train(
@@ -157,7 +172,7 @@ class FastTextTagger:
         output_path: str | os.PathLike,
         params: FastTextParams = FastTextParams(),
         card: dict | None = None,
-    ) -> "FastTextTagger":
+    ) -> FastTextTagger:
         """Train on ``(text, label)`` pairs, save the model and its card, and load it."""
         examples = list(examples)
         if not examples:

@@ -10,6 +10,8 @@ spaces and accented letters separate words. Whole-word matching then reduces to 
 
 from __future__ import annotations
 
+from alignment_data.errors import InputError
+
 _DELETED = b"."
 
 
@@ -41,12 +43,12 @@ def normalize(text: str) -> str:
 def normalize_term(term: str) -> str:
     """A term in the form it is searched for: normalised, single-spaced, padded.
 
-    Raises ``ValueError`` for terms with non-ASCII characters (they would be split into
+    Raises :class:`~alignment_data.errors.InputError` for terms with non-ASCII characters (they would be split into
     fragments) or with no letters or digits at all.
     """
     if not term.isascii():
-        raise ValueError("terms must be ASCII (non-ASCII characters act as word separators)")
+        raise InputError(f"terms must be ASCII (non-ASCII characters act as word separators): {term!r}", field="term")
     words = normalize(term).split()
     if not words:
-        raise ValueError("term has no letters or digits")
+        raise InputError(f"term has no letters or digits: {term!r}", field="term")
     return " " + " ".join(words) + " "

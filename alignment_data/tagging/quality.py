@@ -1,14 +1,16 @@
-"""Tagger evaluation on labelled documents: flag rates, confusion matrix, precision and recall."""
+"""How well a tagger does on labelled documents: flag rates, confusion matrix, precision and recall.
+
+(Model evaluation, the propensity of a trained model, is :mod:`alignment_data.eval`.)
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from alignment_data.io import LabelledDocument
-from alignment_data.schema import LABELS
+from alignment_data.schema import LABELS, LabelledDocument
 
 
-def evaluate_tagger(tagger, documents: Sequence[LabelledDocument], batch_size: int = 64) -> dict:
+def measure_tagger(tagger, documents: Sequence[LabelledDocument], batch_size: int = 64) -> dict:
     """Run ``tagger`` over ``documents`` and compare with their labels.
 
     Returns ``n``; ``counts`` per true label; ``flagged_rate`` (true label -> share flagged);
@@ -33,8 +35,9 @@ def evaluate_tagger(tagger, documents: Sequence[LabelledDocument], batch_size: i
         report["policy"] = policy.to_dict()
     if any(tag.label is not None for tag in tags):
         report.update(_label_metrics(documents, tags))
-    if hasattr(tagger, "stats_dict"):
-        report["stages"] = tagger.stats_dict()
+    stats = tagger.stats_dict()
+    if stats:
+        report["stages"] = stats
     return report
 
 

@@ -16,12 +16,12 @@ categories never flag: they mark a document for a cascade's model stages to look
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
 
-from alignment_data.schema import InputError
+from alignment_data.errors import InputError
 from alignment_data.tagging.normalize import normalize_term
 
 RULES = ("entity", "two_stage", "instant", "cue")
@@ -45,7 +45,7 @@ class TermCategory:
         if self.mode not in MODES:
             raise InputError(f"unknown mode {self.mode!r}; expected one of {', '.join(MODES)}", self.source, field="mode")
 
-    def with_terms(self, add: Iterable[str] = (), remove: Iterable[str] = ()) -> "TermCategory":
+    def with_terms(self, add: Iterable[str] = (), remove: Iterable[str] = ()) -> TermCategory:
         """A copy with ``add`` appended and ``remove`` taken out (compared after normalisation)."""
         removed = {normalize_term(term) for term in remove}
         kept = [term for term in self.terms if normalize_term(term) not in removed]
@@ -82,10 +82,10 @@ def read_term_file(path: str | os.PathLike, text: str | None = None) -> TermCate
             continue
         try:
             key = normalize_term(stripped)
-            if len(key.split()) > MAX_TERM_WORDS:
-                raise ValueError(f"more than {MAX_TERM_WORDS} words")
-        except ValueError as error:
-            raise InputError(f"{error}: {stripped!r}", path, line_no, "term") from None
+        except InputError as error:
+            raise InputError(error.reason, path, line_no, "term") from None
+        if len(key.split()) > MAX_TERM_WORDS:
+            raise InputError(f"more than {MAX_TERM_WORDS} words: {stripped!r}", path, line_no, "term")
         if key in first_line:
             raise InputError(f"duplicate term {stripped!r} (first on line {first_line[key]})", path, line_no, "term")
         first_line[key] = line_no
@@ -118,7 +118,7 @@ def read_term_files(path: str | os.PathLike) -> list[TermCategory]:
 
 
 def default_categories() -> list[TermCategory]:
-    """The nine categories shipped with the library."""
+    """The shipped categories: the study's nine flagging categories and the escalation cues (rule ``cue``)."""
     folder = resources.files("alignment_data.tagging").joinpath("terms")
     names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".txt"))
     return [read_term_file(f"alignment_data/tagging/terms/{name}", folder.joinpath(name).read_text("utf-8")) for name in names]

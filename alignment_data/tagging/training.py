@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from alignment_data.io import LabelledDocument
+from alignment_data.errors import InputError
+from alignment_data.schema import LabelledDocument
+from alignment_data.tagging.embedding import DEFAULT_REGULARIZATION
 from alignment_data.tagging.fasttext import FastTextParams, FastTextTagger, write_card
 from alignment_data.tagging.policy import make_policy
 
 TUNED_POLICIES = ("misaligned", "ai")
+DEFAULT_TARGET_RECALL = 0.95
 
 
 def choose_threshold(scores: Sequence[float], positive: Sequence[bool], target_recall: float) -> float:
@@ -29,7 +32,7 @@ def choose_threshold(scores: Sequence[float], positive: Sequence[bool], target_r
     """
     positives = sorted((score for score, is_positive in zip(scores, positive) if is_positive), reverse=True)
     if not positives:
-        raise ValueError("no positive examples to choose a threshold on")
+        raise InputError("no positive examples to choose a threshold on", field="label")
     reachable = sum(1 for score in positives if score > 0)
     target = min(target_recall, 0.99 * reachable / len(positives)) if reachable else target_recall
     needed = min(len(positives), max(1, math.ceil(target * len(positives) - 1e-9)))
@@ -61,7 +64,7 @@ def train_fasttext_tagger(
     output_path: str | os.PathLike,
     valid: Sequence[LabelledDocument] = (),
     params: FastTextParams = FastTextParams(),
-    target_recall: float = 0.95,
+    target_recall: float = DEFAULT_TARGET_RECALL,
     card: dict | None = None,
 ) -> FastTextTagger:
     """Train, then (with ``valid``) choose thresholds for ``target_recall`` and record them."""
@@ -79,8 +82,8 @@ def train_embedding_tagger(
     valid: Sequence[LabelledDocument] = (),
     embedder=None,
     encoder_name: str = "all-MiniLM-L6-v2",
-    target_recall: float = 0.95,
-    regularization: float = 3.0,
+    target_recall: float = DEFAULT_TARGET_RECALL,
+    regularization: float = DEFAULT_REGULARIZATION,
     card: dict | None = None,
     embeddings: dict[str, np.ndarray] | None = None,
 ):
@@ -115,7 +118,7 @@ def embed_documents(embedder, documents: Sequence[LabelledDocument], cache: dict
 
 
 def tune_cascade(
-    cascade, documents: Sequence[LabelledDocument], target_recall: float = 0.95, stage_recall: float = 0.98
+    cascade, documents: Sequence[LabelledDocument], target_recall: float = DEFAULT_TARGET_RECALL, stage_recall: float = 0.98
 ) -> dict:
     """Choose the cascade's stage confidences and policy thresholds on labelled ``documents``.
 

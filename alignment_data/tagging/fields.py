@@ -1,0 +1,35 @@
+"""Option fields that several taggers share, so each is defined (help, default) once."""
+
+from __future__ import annotations
+
+from alignment_data.options import option
+from alignment_data.tagging.policy import DEFAULT_POLICY, POLICY_NAMES
+
+
+def terms_field():
+    return option((), "term file or folder applied over the default lists (see docs/tagging.md)", metavar="PATH")
+
+
+def model_field():
+    return option(None, "fastText model file (default: the shipped model)", metavar="PATH")
+
+
+def head_field():
+    return option(None, "embedding head file (default: the shipped head)", metavar="PATH")
+
+
+def encoder_field():
+    return option(None, "sentence-transformers model folder (default: the shipped all-MiniLM-L6-v2)", metavar="PATH")
+
+
+def device_field():
+    return option(None, "device of the sentence encoder: cpu, cuda, cuda:1 ... (default: cuda when available, else cpu)")
+
+
+def policy_field():
+    return option(DEFAULT_POLICY, "what counts as flagged: misaligned AI discourse, all AI discourse, or "
+                  "the study's blocklist rule (cascade only)", choices=POLICY_NAMES)
+
+
+def threshold_field():
+    return option(None, "policy threshold (default: the one tuned on the validation split)")
