@@ -1,7 +1,22 @@
-"""datatrove glue: a strict reader, tagging and filtering steps, ready-made runs."""
+"""datatrove glue: a strict reader, tagging, policy and filtering steps, ready-made runs."""
 
-from alignment_data.pipeline.readers import CorpusReader
-from alignment_data.pipeline.recipes import ExecutorConfig, run_filter, run_tag
-from alignment_data.pipeline.steps import ReplaceFlagged, SplitFlagged, TagDocuments, WriteSummary
+from alignment_data.pipeline.corpus_reader import CorpusReader, corpus_reader
+from alignment_data.pipeline.recipes import ExecutorConfig, FilterOptions, RunOptions, run_filter, run_filter_from_tags, run_tag
+from alignment_data.pipeline.steps import ApplyPolicy, ReplaceFlagged, SplitFlagged, TagDocuments, WorkerSetup, WriteSummary
 
-__all__ = ["CorpusReader", "ExecutorConfig", "ReplaceFlagged", "SplitFlagged", "TagDocuments", "WriteSummary", "run_filter", "run_tag"]
+__all__ = [
+    "ApplyPolicy",
+    "CorpusReader",
+    "ExecutorConfig",
+    "FilterOptions",
+    "ReplaceFlagged",
+    "RunOptions",
+    "SplitFlagged",
+    "TagDocuments",
+    "WorkerSetup",
+    "WriteSummary",
+    "corpus_reader",
+    "run_filter",
+    "run_filter_from_tags",
+    "run_tag",
+]

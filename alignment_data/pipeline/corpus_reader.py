@@ -10,37 +10,24 @@ from __future__ import annotations
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.readers.base import BaseDiskReader
 
-from alignment_data.io import (
-    JSONL_SUFFIXES,
+from alignment_data.errors import InputError
+from alignment_data.readers import (
     MAX_DOCUMENT_BYTES,
-    PARQUET_SUFFIXES,
-    Rejection,
+    InputFiles,
+    decompressed,
     input_format,
+    is_supported,
     iter_jsonl_records,
     iter_parquet_records,
+    list_input_files,
 )
-from alignment_data.schema import REJECTION_KEY, InputError
-
-
-def iter_folder_records(
-    folder, name: str, shown: str | None = None, text_key: str = "text", id_key: str = "id",
-    max_bytes: int = MAX_DOCUMENT_BYTES,
-):
-    """Records and rejections of one JSONL or Parquet file of a datatrove folder (local or remote).
-
-    ``shown`` is the file name used in rejections (default: ``name``).
-    """
-    shown = shown or name
-    if input_format(name) == "parquet":
-        with folder.open(name, "rb") as stream:
-            yield from iter_parquet_records(stream, shown, text_key, id_key, max_bytes)
-    else:
-        with folder.open(name, "rb", compression="infer") as stream:
-            yield from iter_jsonl_records(stream, shown, text_key, id_key, max_bytes)
+from alignment_data.schema import REJECTION_KEY, Rejection
 
 
 def rejected_document(rejection: Rejection) -> Document:
-    return Document(text="", id=f"{rejection.file}:{rejection.line}", metadata={REJECTION_KEY: rejection.to_dict()})
+    """An empty document that carries a rejection (and the record's own id when it had one)."""
+    return Document(text="", id=rejection.id or f"{rejection.file}:{rejection.line}",
+                    metadata={REJECTION_KEY: rejection.to_dict()})
 
 
 class CorpusReader(BaseDiskReader):
@@ -48,7 +35,8 @@ class CorpusReader(BaseDiskReader):
 
     Rejections: malformed JSON, invalid UTF-8, a line that is not an object, missing,
     non-string or empty ``text``, documents over ``max_bytes``, and a truncated or corrupt
-    compressed file (one rejection at the line where reading stopped).
+    compressed file (one rejection at the line where reading stopped). Files that are not
+    JSONL or Parquet are not read (see :func:`corpus_reader` for how they are reported).
     """
 
     name = "📖 Corpus (JSONL/Parquet, strict)"
@@ -68,9 +56,7 @@ class CorpusReader(BaseDiskReader):
         if data:
             yield from data
         files = sorted(
-            path
-            for path in self.data_folder.list_files(recursive=True, glob_pattern=self.glob_pattern)
-            if path.lower().endswith(JSONL_SUFFIXES + PARQUET_SUFFIXES)
+            path for path in self.data_folder.list_files(recursive=True, glob_pattern=self.glob_pattern) if is_supported(path)
         )
         if not files:
             raise InputError("no corpus files found", self.data_folder.path)
@@ -80,11 +66,25 @@ class CorpusReader(BaseDiskReader):
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
         shown = self.data_folder.resolve_paths(filepath)
-        for record in iter_folder_records(self.data_folder, filepath, shown, self.text_key, self.id_key, self.max_bytes):
-            yield self._to_document(record)
+        with self.data_folder.open(filepath, "rb") as raw:
+            stream = decompressed(raw, filepath)
+            if input_format(filepath) == "parquet":
+                records = iter_parquet_records(stream, shown, self.text_key, self.id_key, self.max_bytes)
+            else:
+                records = iter_jsonl_records(stream, shown, self.text_key, self.id_key, self.max_bytes)
+            for record in records:
+                yield self._to_document(record)
 
     def _to_document(self, record) -> Document:
         if isinstance(record, Rejection):
             self.stat_update("rejected")
             return rejected_document(record)
         return Document(text=record.text, id=record.id, metadata=record.metadata)
+
+
+def corpus_reader(input_path: str, text_key: str = "text", id_key: str = "id") -> tuple[CorpusReader, InputFiles]:
+    """A reader of ``input_path`` (a file or folder, local or URL) and the files it will read."""
+    files = list_input_files(input_path)
+    folder = (files.folder, files.fs)
+    glob = files.names[0] if files.single_file else None
+    return CorpusReader(folder, text_key=text_key, id_key=id_key, glob_pattern=glob), files

@@ -10,7 +10,7 @@ from typing import Any
 from datatrove.io import DataFolderLike, get_datafolder
 
 from alignment_data import __version__
-from alignment_data.schema import InputError
+from alignment_data.errors import InputError
 
 
 @dataclass
@@ -25,6 +25,7 @@ class RunCounts:
     labels: Counter = field(default_factory=Counter)
     flagged_by_label: Counter = field(default_factory=Counter)
     flagged_by_reason: Counter = field(default_factory=Counter)
+    decided_by_stage: Counter = field(default_factory=Counter)
     rejection_examples: list[str] = field(default_factory=list)
 
     MAX_EXAMPLES = 20
@@ -42,6 +43,7 @@ class RunCounts:
         self.read += 1
         label = tag.get("label") or "unlabelled"
         self.labels[label] += 1
+        self.decided_by_stage[tag.get("stage") or "unknown"] += 1
         if tag["flagged"]:
             self.flagged += 1
             self.flagged_by_label[label] += 1
@@ -59,11 +61,12 @@ class RunCounts:
             "labels": dict(sorted(self.labels.items())),
             "flagged_by_label": dict(sorted(self.flagged_by_label.items())),
             "flagged_by_reason": dict(self.flagged_by_reason.most_common()),
+            "decided_by_stage": dict(sorted(self.decided_by_stage.items())),
             "rejection_examples": self.rejection_examples,
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunCounts":
+    def from_dict(cls, data: dict[str, Any]) -> RunCounts:
         return cls(
             read=data["read"],
             kept=data["kept"],
@@ -73,10 +76,11 @@ class RunCounts:
             labels=Counter(data["labels"]),
             flagged_by_label=Counter(data["flagged_by_label"]),
             flagged_by_reason=Counter(data["flagged_by_reason"]),
+            decided_by_stage=Counter(data.get("decided_by_stage", {})),
             rejection_examples=list(data["rejection_examples"]),
         )
 
-    def merge(self, other: "RunCounts") -> None:
+    def merge(self, other: RunCounts) -> None:
         self.read += other.read
         self.kept += other.kept
         self.flagged += other.flagged
@@ -85,6 +89,7 @@ class RunCounts:
         self.labels.update(other.labels)
         self.flagged_by_label.update(other.flagged_by_label)
         self.flagged_by_reason.update(other.flagged_by_reason)
+        self.decided_by_stage.update(other.decided_by_stage)
         room = self.MAX_EXAMPLES - len(self.rejection_examples)
         self.rejection_examples.extend(other.rejection_examples[: max(room, 0)])
 
@@ -133,6 +138,9 @@ def write_summary(output: str, info: dict | None = None) -> dict:
     summary: dict[str, Any] = dict(info or _previous_info(output))
     summary.update({"library_version": __version__, "tasks_reported": len(parts), **counts.to_dict()})
     summary["balanced"] = counts.read == counts.kept + counts.flagged + counts.rejected
+    taggers = read_task_files(f"{output}/counts", ".tagger.json")
+    if taggers:
+        summary["decision"] = taggers[0]
     stages = merge_stage_stats(read_task_files(f"{output}/counts", ".stages.json"))
     if stages:
         summary["stages"] = stages
@@ -144,10 +152,29 @@ def write_summary(output: str, info: dict | None = None) -> dict:
     return summary
 
 
+def read_json(folder: DataFolderLike, name: str) -> dict | None:
+    """``folder/name`` parsed, or ``None`` when there is no such file."""
+    folder = get_datafolder(folder)
+    if not folder.exists(name):
+        return None
+    with folder.open(name, "r") as stream:
+        try:
+            return json.load(stream)
+        except json.JSONDecodeError as error:
+            raise InputError(f"not valid JSON: {error.msg}", folder.resolve_paths(name), error.lineno) from None
+
+
 def _previous_info(output: str) -> dict:
-    folder = get_datafolder(output)
-    if folder.exists("summary.json"):
-        with folder.open("summary.json", "r") as stream:
-            previous = json.load(stream)
-        return {key: previous[key] for key in ("command", "input", "tagger", "replace", "seed", "executor", "tasks") if key in previous}
-    return {}
+    """What the run was (its ``run.json``), for a summary rebuilt by hand."""
+    return read_json(output, "run.json") or {}
+
+
+def check_not_all_rejected(summary: dict, output: str) -> None:
+    """A run in which every record was rejected is an error: say why, with the keys the records had."""
+    if not summary["read"] or summary["kept"] + summary["flagged"]:
+        return
+    reasons = ", ".join(f"{reason} {count}" for reason, count in summary["rejected_by_reason"].items())
+    example = summary["rejection_examples"][0] if summary["rejection_examples"] else ""
+    hint = " (is --text-key right?)" if "missing_text" in summary["rejected_by_reason"] else ""
+    raise InputError(f"every one of the {summary['read']} records was rejected ({reasons}){hint}; the first: {example}; "
+                     f"see {output}/summary.json and {output}/rejected/")

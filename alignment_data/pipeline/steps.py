@@ -1,4 +1,5 @@
-"""datatrove steps: tag documents, route flagged and rejected ones, replace what was removed.
+"""datatrove steps: set up workers, tag documents, re-decide stored tags, route flagged and
+rejected documents, replace what was removed, write the summary.
 
 Each step takes a picklable configuration and builds heavy objects (models) inside
 ``run``, so the same pipeline runs under the local, Slurm and Ray executors.
@@ -7,7 +8,9 @@ Each step takes a picklable configuration and builds heavy objects (models) insi
 from __future__ import annotations
 
 import json
+import os
 import random
+import re
 from contextlib import ExitStack, nullcontext
 
 from datatrove.data import Document, DocumentsPipeline
@@ -15,18 +18,74 @@ from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
-from alignment_data.io import Rejection
-from alignment_data.pipeline.readers import iter_folder_records
+from alignment_data.errors import InputError
 from alignment_data.pipeline.counts import RunCounts, write_json, write_summary
-from alignment_data.schema import REJECTION_KEY, REPLACEMENT_KEY, TAG_KEY, InputError
-from alignment_data.tagging.factory import TaggerSpec
+from alignment_data.readers import InputFiles, iter_file_records
+from alignment_data.schema import REJECTION_KEY, TAG_KEY, Rejection, Tag
+from alignment_data.tagging.policy import FilterPolicy
+from alignment_data.tagging.spec import TaggerSpec
+
+
+def in_worker_process() -> bool:
+    """True inside a pool worker of the local executor (not in the main process)."""
+    import multiprocess
+
+    return multiprocess.parent_process() is not None
+
+
+def exit_when_gone(pid: int) -> None:
+    """Kill this process as soon as process ``pid`` ends (a watcher thread on a pidfd, Linux).
+
+    A local run's workers are children of multiprocessing's fork server, which lives as long
+    as they do: only watching the run's own process lets a killed run take its workers along.
+    """
+    import select
+    import signal
+    import threading
+
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os.kill(os.getpid(), signal.SIGKILL)
+    except (AttributeError, OSError):  # no pidfd here: nothing to watch with
+        return
+
+    def watch() -> None:
+        select.select([handle], [], [])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="exit-with-run", daemon=True).start()
+
+
+class WorkerSetup(PipelineStep):
+    """First step of every pipeline here. In a local worker process: exit when the run's
+    process (``run_pid``) ends, and with ``quiet`` send the worker's console output
+    (datatrove's log lines) to nowhere; the task's log file keeps everything."""
+
+    name = "⚙ Worker setup"
+    type = "⚙ - SETUP"
+
+    def __init__(self, quiet: bool = False, run_pid: int | None = None):
+        super().__init__()
+        self.quiet = quiet
+        self.run_pid = run_pid
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if in_worker_process():
+            if self.run_pid is not None:
+                exit_when_gone(self.run_pid)
+            if self.quiet:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+        if data:
+            yield from data
 
 
 class TagDocuments(PipelineStep):
     """Annotates every document with ``metadata["ai_discourse"]``; rejected documents pass untouched.
 
     Documents are tagged in batches (the embedding stage is much faster per batch). With a
-    ``stats_folder`` the cascade's per-stage counts and times are written per task.
+    ``stats_folder`` each task writes the tagger's stage statistics and the policy and
+    thresholds it decided with (``NNNNN.tagger.json``), so stored tags can be re-decided.
     """
 
     name = "🏷 AI-discourse tagger"
@@ -47,8 +106,16 @@ class TagDocuments(PipelineStep):
                 yield from self._tag(tagger, batch)
                 batch = []
         yield from self._tag(tagger, batch)
-        if self.stats_folder is not None and hasattr(tagger, "stats_dict"):
-            write_json(self.stats_folder, f"{rank:05d}.stages.json", tagger.stats_dict())
+        if self.stats_folder is not None:
+            policy = getattr(tagger, "policy", None)
+            write_json(self.stats_folder, f"{rank:05d}.tagger.json", {
+                "policy": policy.to_dict() if policy else {"name": "blocklist"},
+                "thresholds": tagger.thresholds,
+                "policies": list(tagger.policies),
+            })
+            stats = tagger.stats_dict()
+            if stats:
+                write_json(self.stats_folder, f"{rank:05d}.stages.json", stats)
 
     def _tag(self, tagger, batch: list[Document]) -> DocumentsPipeline:
         todo = [document for document in batch if REJECTION_KEY not in document.metadata]
@@ -57,9 +124,35 @@ class TagDocuments(PipelineStep):
         for document, tag in zip(todo, tags):
             document.metadata[TAG_KEY] = tag.to_dict()
             self.stat_update("flagged" if tag.flagged else "not_flagged")
-            if tag.label:
-                self.stat_update(f"label_{tag.label}")
         yield from batch
+
+
+class ApplyPolicy(PipelineStep):
+    """Re-decides every document's stored tag with ``policy``: no model is loaded.
+
+    The policy reads only what the tag stores (probabilities, blocklist categories, and
+    whether a stage cleared the document early), so it decides exactly as the live tagger
+    would have with the same policy (see :mod:`alignment_data.tagging.policy`).
+    """
+
+    name = "⚖ Apply a policy to stored tags"
+    type = "🏷 - TAGGER"
+
+    def __init__(self, policy: FilterPolicy):
+        super().__init__()
+        self.policy = policy
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for document in data:
+            if REJECTION_KEY not in document.metadata:
+                stored = document.metadata.get(TAG_KEY)
+                if stored is None:
+                    raise InputError("document has no stored tag: re-decide the output of `alignment-data tag`",
+                                     document.id, field=f"metadata.{TAG_KEY}")
+                tag = self.policy.decide(Tag.from_dict(stored, document.id))
+                document.metadata[TAG_KEY] = tag.to_dict()
+                self.stat_update("flagged" if tag.flagged else "not_flagged")
+            yield document
 
 
 class SplitFlagged(PipelineStep):
@@ -97,7 +190,8 @@ class SplitFlagged(PipelineStep):
                     continue
                 tag = document.metadata.get(TAG_KEY)
                 if tag is None:
-                    raise InputError("document reached SplitFlagged without a tag; put TagDocuments first", field=TAG_KEY)
+                    raise InputError("document reached SplitFlagged without a tag; put TagDocuments first", document.id,
+                                     field=f"metadata.{TAG_KEY}")
                 counts.add_tagged(tag)
                 if tag["flagged"] and self.flagged_writer is not None:
                     flagged.write(document, rank)
@@ -108,13 +202,19 @@ class SplitFlagged(PipelineStep):
         write_json(self.counts_folder, f"{rank:05d}.counts.json", counts.to_dict())
 
 
+def task_files(folder: DataFolderLike, rank: int) -> list[str]:
+    """The files a task of ``rank`` wrote to ``folder`` (``00003.jsonl.gz``, ``000_00003.parquet``...)."""
+    pattern = re.compile(rf"(?:\d+_)?{rank:05d}\.[a-z.]+")
+    return sorted(name for name in get_datafolder(folder).list_files() if pattern.fullmatch(name.rsplit("/", 1)[-1]))
+
+
 class ReplaceFlagged(PipelineStep):
     """Writes, for each task, as many copies of kept documents as the task flagged.
 
-    The copies are drawn uniformly with replacement from the task's kept file, so the
+    The copies are drawn uniformly with replacement from the task's kept files, so the
     filtered corpus keeps its document count, as in the study. Streaming: only the sampled
-    line numbers are held in memory. Copies get the id ``<id>#copy<k>`` and
-    ``metadata["replacement"] = {"copy_of": <id>}``.
+    positions are held in memory. A copy keeps its document's metadata (so kept and
+    replacement files share one schema) and gets the id ``<id>#copy<k>``.
     """
 
     name = "♻ Replace flagged documents"
@@ -141,19 +241,19 @@ class ReplaceFlagged(PipelineStep):
         written = 0
         for index, record in enumerate(self._kept_records(rank) if picks else ()):
             for copy in range(picks.get(index, 0)):
-                metadata = {**record.metadata, REPLACEMENT_KEY: {"copy_of": record.id}}
-                yield Document(text=record.text, id=f"{record.id}#copy{copy}", metadata=metadata)
+                yield Document(text=record.text, id=f"{record.id}#copy{copy}", metadata=dict(record.metadata))
                 written += 1
-        write_json(
-            self.counts_folder,
-            f"{rank:05d}.replace.json",
-            {"wanted": wanted, "written": written, "unreplaced": wanted - written},
-        )
+        if picks and written != wanted:
+            raise InputError(f"task {rank} flagged {wanted} documents but only {written} copies could be drawn from "
+                             f"{available} kept documents: kept files are missing or changed", str(self.kept_folder))
+        write_json(self.counts_folder, f"{rank:05d}.replace.json",
+                   {"wanted": wanted, "written": written, "unreplaced": wanted - written})
 
     def _kept_records(self, rank: int):
-        kept = get_datafolder(self.kept_folder)
-        for name in sorted(name for name in kept.list_files() if name.startswith(f"{rank:05d}")):
-            for record in iter_folder_records(kept, name):
+        folder = get_datafolder(self.kept_folder)
+        files = InputFiles(folder.fs, folder.path, tuple(task_files(folder, rank)), (), False)
+        for name in files.names:
+            for record in iter_file_records(files, name):
                 if isinstance(record, Rejection):
                     raise InputError(f"kept output is unreadable: {record.reason}", record.file, record.line, record.field)
                 yield record
