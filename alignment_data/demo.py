@@ -1,4 +1,4 @@
-"""``alignment-data demo``: tag, analyse and filter the bundled example corpus.
+"""``alignment-data demo``: tag the bundled example corpus once, analyse it, filter it from the stored tags.
 
 The corpus mixes real web pages, real AI-safety and AI-research writing and the project's
 own labelled documents, with three broken lines that must be rejected and counted.
@@ -12,10 +12,11 @@ from importlib import resources
 from pathlib import Path
 
 from alignment_data.analysis import analyze_corpus
-from alignment_data.pipeline.recipes import ExecutorConfig, run_filter, run_tag
+from alignment_data.errors import InputError
+from alignment_data.pipeline.recipes import ExecutorConfig, run_filter_from_tags, run_tag
 from alignment_data.report import console, print_run_summary
-from alignment_data.schema import InputError
-from alignment_data.tagging.factory import TaggerSpec
+from alignment_data.tagging.cascade import default_stages
+from alignment_data.tagging.spec import TaggerSpec
 
 MARKER = "demo.json"
 
@@ -36,15 +37,14 @@ def _prepare(output: Path, resume: bool) -> None:
 
 
 def run_demo(output: str | Path = "alignment-data-demo", resume: bool = False) -> dict:
-    """Run the three steps and print a one-screen summary; return the filter summary."""
+    """Tag once, analyse, filter from the stored tags; print a one-screen summary; return the filter summary."""
     output = Path(output)
     _prepare(output, resume)
     corpus = str(demo_corpus_path())
-    spec = TaggerSpec("cascade")
     executor = ExecutorConfig(quiet=True)
 
-    console.rule("1. tag: blocklist -> fastText cascade, every document annotated")
-    tagged = run_tag(corpus, str(output / "tag"), spec, executor, resume=resume)
+    console.rule(f"1. tag: the cascade (blocklist -> {' -> '.join(default_stages())}) annotates every document")
+    tagged = run_tag(corpus, str(output / "tag"), TaggerSpec("cascade"), executor, resume=resume)
     print_run_summary(tagged, str(output / "tag"))
 
     console.rule("2. analyze: where the AI discourse is and why it was flagged")
@@ -53,11 +53,12 @@ def run_demo(output: str | Path = "alignment-data-demo", resume: bool = False) -
     console.print(report.by_source[["source", "documents", "flagged", "share_flagged"]].to_string(index=False))
     console.print("top terms in flagged documents: " + ", ".join(report.top_terms(8)["term"]))
 
-    console.rule("3. filter: misaligned AI discourse out, replacements in")
-    filtered = run_filter(corpus, str(output / "filter"), spec, executor, resume=resume)
+    console.rule("3. filter from the stored tags: misaligned AI discourse out, replacements in (no model loaded)")
+    filtered = run_filter_from_tags(str(output / "tag"), str(output / "filter"), executor=executor, resume=resume)
     console.print(
-        f"read {filtered['read']} = kept {filtered['kept']} + flagged {filtered['flagged']} + rejected {filtered['rejected']}; "
-        f"{filtered['replacements']['written']} replacements keep the corpus at {filtered['kept'] + filtered['replacements']['written']} documents"
+        f"read {tagged['read']} = kept {filtered['kept']} + flagged {filtered['flagged']} + rejected {tagged['rejected']}; "
+        f"{filtered['replacements']['written']} replacements keep the corpus at "
+        f"{filtered['kept'] + filtered['replacements']['written']} documents"
     )
-    console.print(f"outputs: {output}/tag, {output}/analysis (CSV, PNG), {output}/filter (kept, flagged, replacements, rejected)")
+    console.print(f"outputs: {output}/tag, {output}/analysis (CSV, PNG), {output}/filter (kept, flagged, replacements)")
     return filtered

@@ -24,7 +24,14 @@ def print_run_summary(summary: dict | None, output: str) -> None:
         console.print(f"Jobs submitted. {output}/summary.json is written when they finish.")
         return
     read = summary["read"]
-    console.print(f"{summary.get('command', 'run')} of {summary.get('input', '')}", markup=False)
+    source = f"the tags of {summary['from_tags']}" if summary.get("from_tags") else summary.get("input", "")
+    console.print(f"{summary.get('command', 'run')} of {source}", markup=False)
+    skipped = summary.get("skipped_files", {})
+    if skipped.get("count"):
+        console.print(f"skipped {skipped['count']} files that are not JSONL or Parquet: {', '.join(skipped['examples'])}",
+                      markup=False)
+    if summary.get("tag_run"):
+        console.print(f"the tag run read {summary['tag_run']['read']} records and rejected {summary['tag_run']['rejected']}")
     counts = _table(None, "documents", "count", "share")
     for key in ("read", "kept", "flagged", "rejected"):
         counts.add_row(key, str(summary[key]), _share(summary[key], read))
@@ -36,8 +43,12 @@ def print_run_summary(summary: dict | None, output: str) -> None:
         for label, count in summary["labels"].items():
             labels.add_row(label, str(count), str(summary["flagged_by_label"].get(label, 0)))
         console.print(labels)
+    decision = summary.get("decision", {}).get("policy")
+    if decision:
+        threshold = f" >= {decision['threshold']:g}" if "threshold" in decision and decision["name"] != "blocklist" else ""
+        console.print(f"flagged = policy {decision['name']}{threshold}; label = the most probable label, which may differ")
     if summary.get("flagged_by_reason"):
-        reasons = _table("top reasons for flagging", "reason", "documents")
+        reasons = _table("why documents were flagged", "cause", "documents")
         for reason, count in list(summary["flagged_by_reason"].items())[:6]:
             reasons.add_row(reason, str(count))
         console.print(reasons)

@@ -21,12 +21,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 import orjson  # noqa: E402
-
 from _data import LABELLED, ROOT, WEB  # noqa: E402
 from tagging_speed import build_corpus  # noqa: E402
+
 from alignment_data.analysis import analyze_corpus  # noqa: E402
 from alignment_data.analysis.diversity import analyze_diversity, nearest_and_clusters  # noqa: E402
-from alignment_data.io import iter_records  # noqa: E402
+from alignment_data.readers import iter_records  # noqa: E402
 from alignment_data.tagging import BlocklistTagger  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"

@@ -43,8 +43,8 @@ def child(mode: str, corpus: str, output: str) -> None:
     else:
         specs = {
             "filter_blocklist": TaggerSpec("blocklist"),
-            "filter_cascade_fasttext": TaggerSpec("cascade", stages=("fasttext",)),
-            "filter_cascade_full": TaggerSpec("cascade", stages=("fasttext", "embedding")),
+            "filter_cascade_fasttext": TaggerSpec.of("cascade", stages=("fasttext",)),
+            "filter_cascade_full": TaggerSpec.of("cascade", stages=("fasttext", "embedding")),
         }
         run_filter(corpus, output, specs[mode], ExecutorConfig(quiet=True))
     seconds = time.perf_counter() - start

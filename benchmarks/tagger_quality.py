@@ -20,8 +20,9 @@ import re
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from _data import AI_DISCOURSE, LABELLED, ROOT, WEB, read_texts  # noqa: E402
-from alignment_data.io import read_labelled  # noqa: E402
-from alignment_data.tagging import TaggerSpec, evaluate_tagger  # noqa: E402
+
+from alignment_data.readers import read_labelled  # noqa: E402
+from alignment_data.tagging import TaggerSpec, measure_tagger  # noqa: E402
 
 NAIVE = re.compile(r"\b(AI|artificial intelligence|robots?)\b", re.IGNORECASE)
 STUDY_WEB_FLAG_RATE = 0.093
@@ -55,19 +56,19 @@ def main() -> None:
 
     unseen_ai = [text for rows in read_texts(AI_DISCOURSE, half="odd").values() for _, text in rows]
     unseen_web = [text for rows in read_texts(WEB, half="odd").values() for _, text in rows]
-    specs = {"fasttext": TaggerSpec("fasttext"), "cascade fasttext": TaggerSpec("cascade", stages=("fasttext",))}
+    specs = {"fasttext": TaggerSpec("fasttext"), "cascade fasttext": TaggerSpec.of("cascade", stages=("fasttext",))}
     try:
         TaggerSpec("embedding").build()
     except ImportError as error:
         results["embedding"] = f"skipped: {error}"
     else:
         specs["embedding"] = TaggerSpec("embedding")
-        specs["cascade fasttext+embedding"] = TaggerSpec("cascade", stages=("fasttext", "embedding"))
+        specs["cascade fasttext+embedding"] = TaggerSpec.of("cascade", stages=("fasttext", "embedding"))
     results["unseen_real"] = {"documents": {"ai_discourse_real": len(unseen_ai), "web_sample": len(unseen_web)}}
     for name, spec in specs.items():
         entry = {}
         for policy in ("ai", "misaligned"):
-            tagger = TaggerSpec(**{**spec.to_dict(), "policy": policy}).build()
+            tagger = TaggerSpec(spec.name, {**spec.to_dict()["options"], "policy": policy}).build()
             entry[f"policy_{policy}"] = {
                 "ai_discourse_real_flagged": round(flag_rate(tagger, unseen_ai), 4),
                 "web_sample_flagged": round(flag_rate(tagger, unseen_web), 4),
@@ -77,7 +78,7 @@ def main() -> None:
     test = read_labelled(LABELLED / "written", split="test")
     results["test_split"] = {"documents": len(test), "taggers": {}}
     for name, spec in {"blocklist": TaggerSpec("blocklist"), **specs}.items():
-        report = evaluate_tagger(spec.build(), test)
+        report = measure_tagger(spec.build(), test)
         entry = {"flagged_rate": report["flagged_rate"]}
         if "per_label" in report:
             entry["accuracy"] = report["accuracy"]

@@ -22,8 +22,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core for every stage, the e
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import orjson  # noqa: E402
-
 from _data import AI_DISCOURSE, ROOT, WEB, read_texts  # noqa: E402
+
 from alignment_data.tagging import BlocklistTagger, FastTextTagger, TaggerSpec  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
@@ -115,7 +115,7 @@ def main() -> None:
     _, seconds = timed(fasttext.tag_batch, texts, repeats=3)
     results["fasttext_mb_s"] = round(mb_per_s(text_bytes, seconds), 1)
 
-    cascade = TaggerSpec("cascade", stages=("fasttext",)).build()
+    cascade = TaggerSpec.of("cascade", stages=("fasttext",)).build()
     _, seconds = timed(cascade.tag_batch, texts)
     results["cascade_fasttext_web"] = {"mb_s": round(mb_per_s(text_bytes, seconds), 1), "stages": cascade.stats_dict()}
 
@@ -128,7 +128,7 @@ def main() -> None:
     results["cascade_fasttext_ai_discourse"] = {"mb_s": round(mb_per_s(ai_bytes, seconds), 1), "stages": cascade.stats_dict()}
 
     try:
-        full = TaggerSpec("cascade", stages=("fasttext", "embedding")).build()
+        full = TaggerSpec.of("cascade", stages=("fasttext", "embedding")).build()
     except ImportError as error:
         results["embedding"] = f"skipped: {error}"
     else:

@@ -1,6 +1,6 @@
 """Weak labels for real documents: AI-safety writing, capability writing and ordinary web pages.
 
-Reads the externally written corpora (see data/labelled/README.md for provenance and
+Reads the externally written corpora (see docs/data.md for provenance and
 licences) and writes labelled JSONL under data/labelled/weak/. Rules, from the source and
 its own metadata only (never from our taggers):
 

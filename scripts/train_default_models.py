@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from alignment_data.io import read_labelled
+from alignment_data.readers import read_labelled
 from alignment_data.tagging.blocklist import BlocklistTagger
 from alignment_data.tagging.cascade import CascadeTagger, ModelStage
-from alignment_data.tagging.evaluate import evaluate_tagger
 from alignment_data.tagging.fasttext import FastTextParams, FastTextTagger, write_card
 from alignment_data.tagging.policy import make_policy
+from alignment_data.tagging.quality import measure_tagger
 from alignment_data.tagging.training import train_embedding_tagger, train_fasttext_tagger, tune_cascade
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +65,7 @@ def main() -> None:
     model_path = MODELS / "fasttext_ai_discourse.bin"
     fasttext = train_fasttext_tagger(train, model_path, valid, FastTextParams(), args.target_recall,
                                      {"train": "data/labelled/written (split=train) + data/labelled/weak", **valid_source})
-    fasttext_test = {name: short(evaluate_tagger(FastTextTagger(model_path, policy=name), test)) for name in ("misaligned", "ai")}
+    fasttext_test = {name: short(measure_tagger(FastTextTagger(model_path, policy=name), test)) for name in ("misaligned", "ai")}
     write_card(model_path, {**fasttext.card, "test": fasttext_test})
     print(f"fastText: {model_path.stat().st_size / 1e6:.2f} MB, thresholds {fasttext.thresholds}")
 
@@ -83,7 +83,7 @@ def main() -> None:
                                            card={"train": "data/labelled/written (split=train)", **valid_source})
         CACHE.mkdir(exist_ok=True)
         np.savez(cache_file, **{**by_text, **{_key(doc.text): keyed[doc.id] for doc in written_train + valid}})
-        embedding_test = {name: short(evaluate_tagger(EmbeddingTagger(head_path, policy=name, encoder=embedder.encoder), test))
+        embedding_test = {name: short(measure_tagger(EmbeddingTagger(head_path, policy=name, encoder=embedder.encoder), test))
                           for name in ("misaligned", "ai")}
         embedding.head.card["test"] = embedding_test
         embedding.head.save(head_path)
@@ -102,7 +102,7 @@ def main() -> None:
         for name in ("misaligned", "ai"):
             cascade.policy = make_policy(name, thresholds=settings["thresholds"])
             cascade.reset_stats()
-            report = evaluate_tagger(cascade, test)
+            report = measure_tagger(cascade, test)
             settings["test"][name] = {**short(report), "stages": report["stages"]}
         variants["+".join(names)] = settings
         print(f"cascade {'+'.join(names)}: {settings['stages']} thresholds {settings['thresholds']}")

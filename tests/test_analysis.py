@@ -5,10 +5,11 @@ import pytest
 
 from alignment_data.analysis import analyze_corpus
 from alignment_data.analysis.diversity import analyze_diversity, mean_pairwise_similarity, nearest_and_clusters
-from alignment_data.schema import InputError, Tag
+from alignment_data.errors import InputError
+from alignment_data.schema import Tag
 from alignment_data.tagging.blocklist import BlocklistTagger
 from alignment_data.tagging.embedding import DocumentEmbedder, load_encoder
-from tests.conftest import write_jsonl
+from tests.helpers import write_jsonl
 
 
 def _tagged(i, text, tag, source):
@@ -17,8 +18,9 @@ def _tagged(i, text, tag, source):
 
 def test_corpus_report_counts_reasons_terms_sources_and_lengths(tmp_path):
     rows = [
-        _tagged(0, "a b c", Tag(True, "ai_misaligned", ("intelligent_entities", "negative_verbs"), ("ai", "kills")), "forum"),
-        _tagged(1, "a b c d e f g h", Tag(True, None, ("ai_labs",), ("openai",)), "news"),
+        _tagged(0, "a b c", Tag(True, "ai_misaligned", ("fasttext: misaligned >= 0.5",), ("ai", "kills"), {"ai_misaligned": 0.9},
+                                "fasttext", ("intelligent_entities", "negative_verbs")), "forum"),
+        _tagged(1, "a b c d e f g h", Tag(True, None, ("ai_labs",), ("openai",), categories=("ai_labs",)), "news"),
         _tagged(2, "one two", Tag(False, "not_ai", (), ("ai",)), "web"),
         _tagged(3, "x", Tag(False, "not_ai"), "web"),
     ]
@@ -38,7 +40,24 @@ def test_corpus_report_counts_reasons_terms_sources_and_lengths(tmp_path):
     for name in ("reasons.png", "top_terms.png", "lengths.png"):
         assert (tmp_path / "out" / name).read_bytes()[:4] == b"\x89PNG"
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["share_flagged"] == 0.5
-    assert len(written) == 10
+    assert len(written) == 12
+    assert report.categories_table.set_index("category")["documents"].to_dict() == {
+        "intelligent_entities": 1, "negative_verbs": 1, "ai_labs": 1}
+    assert report.stages_table.set_index("stage").loc["fasttext", "documents"] == 1
+
+
+def test_analysis_reads_urls_and_never_writes_over_another_commands_outputs(tmp_path):
+    path = write_jsonl(tmp_path / "tagged.jsonl", [_tagged(0, "a b", Tag(False, "not_ai"), "web")])
+    report = analyze_corpus(path.as_uri())
+    assert report.read == 1
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "summary.json").write_text(json.dumps({"command": "tag", "read": 1}))
+    with pytest.raises(InputError, match=r"holds the outputs of `alignment-data tag` \(summary\.json\)"):
+        report.save(run)
+    assert json.loads((run / "summary.json").read_text())["command"] == "tag"
+    report.save(tmp_path / "analysis")
+    report.save(tmp_path / "analysis")  # its own outputs may be written again
 
 
 def test_untagged_corpus_needs_a_tagger(tmp_path):

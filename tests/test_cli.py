@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from alignment_data.cli import main
-from tests.conftest import TRAIN_TEXTS, write_jsonl
+from tests.helpers import TRAIN_TEXTS, requires_semantic, write_jsonl
 
 
 @pytest.fixture()
@@ -86,28 +86,31 @@ def test_missing_semantic_extra_gives_the_install_command(labelled, monkeypatch,
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     assert main(["tag-eval", "--labels", str(labelled), "--tagger", "embedding"]) == 2
     assert "pip install 'alignment-data[semantic]'" in capsys.readouterr().err
-    from alignment_data.tagging.factory import default_stages
+    from alignment_data.tagging.cascade import default_stages
 
     assert default_stages() == ("fasttext",)
 
 
-def test_demo_runs_end_to_end(tmp_path, capsys):
+@requires_semantic
+def test_demo_tags_once_and_filters_from_its_tags(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--output", str(out)]) == 0
     printed = " ".join(capsys.readouterr().out.split())
     read, kept, flagged = map(int, re.search(r"read (\d+) = kept (\d+) \+ flagged (\d+) \+ rejected 3", printed).groups())
     assert read == kept + flagged + 3
+    tagged = json.loads((out / "tag" / "summary.json").read_text())
+    assert set(tagged["stages"]) == {"blocklist", "fasttext", "embedding"}
+    assert tagged["stages"]["embedding"]["chunks"] >= tagged["stages"]["embedding"]["seen"]
     summary = json.loads((out / "filter" / "summary.json").read_text())
-    assert summary["balanced"] and summary["rejected"] == 3
-    assert summary["replacements"]["written"] == summary["flagged"]
-    assert set(summary["stages"]) == {"blocklist", "fasttext", "embedding"}
-    assert summary["stages"]["embedding"]["chunks"] >= summary["stages"]["embedding"]["seen"]
+    assert summary["from_tags"] == str(out / "tag") and summary["tag_run"]["rejected"] == 3
+    assert summary["balanced"] and summary["replacements"]["written"] == summary["flagged"] == tagged["flagged"]
+    assert not (out / "filter" / "counts" / "00000.stages.json").exists()  # no tagger ran
     assert (out / "analysis" / "reasons.png").is_file()
 
 
 def test_demo_reuses_only_its_own_folder(tmp_path):
     from alignment_data.demo import _prepare
-    from alignment_data.schema import InputError
+    from alignment_data.errors import InputError
 
     out = tmp_path / "demo"
     _prepare(out, resume=False)
@@ -121,3 +124,52 @@ def test_demo_reuses_only_its_own_folder(tmp_path):
     with pytest.raises(InputError, match="was not made by the demo"):
         _prepare(foreign, resume=False)
     assert (foreign / "notes.txt").read_text() == "keep me"
+
+
+def test_unknown_taggers_and_stray_flags_are_named(labelled, capsys):
+    assert main(["tag-eval", "--labels", str(labelled), "--tagger", "fastext"]) == 2
+    assert "unknown tagger 'fastext' (did you mean 'fasttext'?)" in capsys.readouterr().err
+    assert main(["tag-eval", "--labels", str(labelled), "--tagger", "blocklist", "--head", "h.json"]) == 2
+    assert "--head does not apply to the blocklist tagger (its options: --terms)" in capsys.readouterr().err
+    assert main(["tag-eval", "--labels", str(labelled), "--tagger", "fasttext", "--policy", "blocklist"]) == 2
+    assert "policy 'blocklist' does not apply to the fasttext tagger" in capsys.readouterr().err
+
+
+def test_executor_options_are_typed(tmp_path):
+    from alignment_data.cli import _executor, build_parser
+
+    args = build_parser().parse_args(["tag", "--input", "x", "--output", "y", "--executor-option", "skip_completed=False",
+                                      "--executor-option", "time=12:00:00", "--executor-option", "mem_per_cpu_gb=2.5",
+                                      "--executor-option", "cpus_per_task=4", "--tasks", "3"])
+    executor = _executor(args)
+    assert executor.options == {"skip_completed": False, "time": "12:00:00", "mem_per_cpu_gb": 2.5, "cpus_per_task": 4}
+    assert executor.tasks == 3 and executor.kind == "local"
+    assert main(["tag", "--input", "x", "--output", "y", "--executor-option", "novalue"]) == 2
+
+
+def test_filter_from_tags_and_analyze_keep_their_outputs_apart(tmp_path, capsys):
+    corpus = write_jsonl(tmp_path / "c.jsonl", [{"id": "a", "text": "The rogue AI deceived its makers."},
+                                                 {"id": "b", "text": "Bread, butter and jam."}])
+    run = tmp_path / "tag"
+    assert main(["tag", "--input", str(corpus), "--output", str(run), "--tagger", "blocklist", "--quiet"]) == 0
+    assert main(["filter", "--from-tags", str(run), "--output", str(tmp_path / "f"), "--quiet"]) == 0
+    assert json.loads((tmp_path / "f" / "summary.json").read_text())["flagged"] == 1
+    assert main(["filter", "--from-tags", str(run), "--output", str(tmp_path / "g"), "--model", "m.bin"]) == 2
+    assert "only --policy and --threshold apply" in capsys.readouterr().err
+    before = (run / "summary.json").read_text()
+    assert main(["analyze", "--input", str(run / "tagged"), "--output", str(run)]) == 2
+    assert "holds the outputs of `alignment-data tag`" in capsys.readouterr().err
+    assert (run / "summary.json").read_text() == before
+
+
+def test_bugs_keep_their_traceback_and_errors_are_never_empty(monkeypatch, capsys):
+    import alignment_data.cli as cli
+    from alignment_data.errors import InputError
+
+    def broken(args):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(cli, "cmd_summarize", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        cli.main(["summarize", "nowhere"])
+    assert str(InputError("")) == "invalid input"

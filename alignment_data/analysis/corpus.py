@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from alignment_data.io import Record, Rejection, iter_records
-from alignment_data.schema import TAG_KEY, InputError, Tag
+from alignment_data.errors import InputError
+from alignment_data.outputs import claim_output_folder
+from alignment_data.readers import iter_records
+from alignment_data.schema import TAG_KEY, Record, Rejection, Tag
 
 # Word-count bins: 0, 1, 2, 4, ... 2**24 words.
 LENGTH_BINS = np.array([0] + [2**power for power in range(25)])
@@ -44,6 +46,7 @@ class CorpusReport:
     flagged: int = 0
     labels: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)
+    categories: Counter = field(default_factory=Counter)
     terms_flagged: Counter = field(default_factory=Counter)
     terms_all: Counter = field(default_factory=Counter)
     stages: Counter = field(default_factory=Counter)
@@ -57,6 +60,7 @@ class CorpusReport:
         self.labels[label] += 1
         self.stages[tag.stage] += 1
         self.terms_all.update(tag.terms)
+        self.categories.update(tag.categories)
         by_source = self.sources.setdefault(source, Counter())
         by_source["documents"] += 1
         by_source[f"label:{label}"] += 1
@@ -85,8 +89,22 @@ class CorpusReport:
 
     @property
     def reasons_table(self) -> pd.DataFrame:
+        """Why flagged documents were flagged: the cause the policy recorded (a model stage and
+        threshold, or the blocklist categories under the blocklist policy)."""
         rows = [(reason, count, count / self.flagged) for reason, count in self.reasons.most_common()]
         return pd.DataFrame(rows, columns=["reason", "flagged_documents", "share_of_flagged"])
+
+    @property
+    def categories_table(self) -> pd.DataFrame:
+        """Documents on which each blocklist category fired the study's rule, flagged or not."""
+        rows = [(category, count, count / self.read) for category, count in self.categories.most_common()]
+        return pd.DataFrame(rows, columns=["category", "documents", "share_of_documents"])
+
+    @property
+    def stages_table(self) -> pd.DataFrame:
+        """Documents decided by each stage of the tagger."""
+        rows = [(stage, count, count / self.read) for stage, count in self.stages.most_common()]
+        return pd.DataFrame(rows, columns=["stage", "documents", "share_of_documents"])
 
     def top_terms(self, n: int = 20, flagged_only: bool = True) -> pd.DataFrame:
         counter = self.terms_flagged if flagged_only else self.terms_all
@@ -125,6 +143,7 @@ class CorpusReport:
 
     def summary(self) -> dict:
         return {
+            "command": "analyze",
             "documents": self.read,
             "flagged": self.flagged,
             "share_flagged": round(self.flagged / self.read, 6) if self.read else 0.0,
@@ -132,6 +151,7 @@ class CorpusReport:
             "labels": dict(sorted(self.labels.items())),
             "stages": dict(self.stages),
             "top_reasons": dict(self.reasons.most_common(10)),
+            "blocklist_categories": dict(self.categories.most_common()),
             "top_terms": dict(self.terms_flagged.most_common(20)),
         }
 
@@ -139,11 +159,11 @@ class CorpusReport:
         """Write the tables as CSV, the plots as PNG and ``summary.json``; return the paths."""
         from alignment_data.analysis.plots import plot_lengths, plot_reasons, plot_terms
 
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = claim_output_folder(folder, "analyze")
         written = []
         tables = {
             "overview.csv": self.overview, "reasons.csv": self.reasons_table, "top_terms.csv": self.top_terms(50),
+            "blocklist_categories.csv": self.categories_table, "decided_by_stage.csv": self.stages_table,
             "by_source.csv": self.by_source, "lengths.csv": self.lengths, "length_distribution.csv": self.length_distribution,
         }
         for name, frame in tables.items():
@@ -171,7 +191,7 @@ def analyze_corpus(
     text_key: str = "text",
     batch_size: int = 256,
 ) -> CorpusReport:
-    """Statistics of a corpus: a path (file or folder, JSONL or Parquet) or an iterable of records.
+    """Statistics of a corpus: a path (file or folder, JSONL or Parquet, local or URL) or an iterable of records.
 
     Documents must carry ``metadata["ai_discourse"]`` (the output of ``alignment-data tag``)
     unless a ``tagger`` is given, which then tags every document.
@@ -200,7 +220,7 @@ def _stored_tag(record: Record) -> Tag:
     if not isinstance(data, dict):
         raise InputError(f"no {TAG_KEY!r} tag: analyse the output of `alignment-data tag`, or pass a tagger",
                          record.file, record.line, f"metadata.{TAG_KEY}")
-    return Tag.from_dict(data)
+    return Tag.from_dict(data, record.file, record.line)
 
 
 def _add_batch(report: CorpusReport, batch: list[Record], tagger, source_key: str) -> None:

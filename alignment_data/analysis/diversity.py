@@ -19,11 +19,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alignment_data.io import Record, Rejection, iter_records
-from alignment_data.schema import STANCES
+from alignment_data.outputs import claim_output_folder
+from alignment_data.readers import iter_records
+from alignment_data.schema import STANCES, Record, Rejection
 
 GROUP_KEYS = ("scenario_id", "stance", "surface_form")
 BLOCK = 1024
+DEFAULT_THRESHOLD = 0.9
+DEFAULT_MAX_DOCS = 20_000
 
 
 @dataclass
@@ -68,6 +71,7 @@ class DiversityReport:
         coverage = self.coverage
         clustered = int((docs["cluster"] >= 0).sum())
         return {
+            "command": "diversity",
             "read": self.read,
             "rejected": self.rejected,
             "documents_analysed": self.sampled,
@@ -86,8 +90,7 @@ class DiversityReport:
     def save(self, folder: str | os.PathLike) -> list[Path]:
         from alignment_data.analysis.plots import plot_nearest_similarity
 
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = claim_output_folder(folder, "diversity")
         written = []
         tables = {"documents.csv": self.documents, "clusters.csv": self.clusters, "coverage.csv": self.coverage}
         tables.update({f"similarity_by_{key}.csv": frame for key, frame in self.group_similarity.items()})
@@ -145,7 +148,8 @@ def nearest_and_clusters(embeddings: np.ndarray, threshold: float) -> tuple[np.n
 
 
 def analyze_diversity(
-    source, embedder, threshold: float = 0.9, max_docs: int | None = 20_000, text_key: str = "text", seed: int = 0
+    source, embedder, threshold: float = DEFAULT_THRESHOLD, max_docs: int | None = DEFAULT_MAX_DOCS,
+    text_key: str = "text", seed: int = 0
 ) -> DiversityReport:
     """Diversity of the documents at ``source`` (a path, or an iterable of records).
 
