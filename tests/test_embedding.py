@@ -16,7 +16,7 @@ from alignment_data.tagging.embedding import (
     train_head,
 )
 from alignment_data.tagging.training import train_embedding_tagger
-from tests.helpers import TRAIN_TEXTS
+from tests.helpers import TRAIN_TEXTS, requires_semantic
 
 
 def _labelled():
@@ -89,6 +89,7 @@ def test_missing_extra_says_how_to_install(monkeypatch):
         load_encoder("/nowhere")
 
 
+@requires_semantic
 def test_shipped_head_with_the_shipped_encoder():
     tagger = EmbeddingTagger()
     misaligned = tagger.tag("The assistant realised the evaluators were testing its abilities, so it deliberately "
