@@ -1,0 +1,195 @@
+"""Check the schema mirror against nanotron's own loader: both must accept, or refuse with the same exception.
+
+    pip install dacite   # nanotron's loader needs it; the mirror does not
+    python trainers/nanotron/check_mirror.py --nanotron-src NANOTRON_CHECKOUT/src [--traps] [CONFIG.yaml ...]
+
+nanotron's ``nanotron.config`` imports flash-attn and triton at module level, so this script
+puts empty stand-ins for those GPU-only packages on the import path (nothing of theirs runs
+while a config loads), then loads every config with nanotron's ``get_config_from_file`` and
+with :func:`trainers.nanotron.schema.load_config`. ``--traps`` adds the known traps, each a
+small change to a config this project generates. Prints one JSON line per case and exits 1
+on any disagreement. :data:`TRAPS` is also what the tests check the mirror with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib.abc
+import importlib.machinery
+import json
+import sys
+import tempfile
+import types
+from collections.abc import Callable
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: import from the repository root, not from this folder
+    sys.path[0] = str(Path(__file__).resolve().parents[2])
+
+import yaml  # noqa: E402
+
+GPU_ONLY_PACKAGES = ("flash_attn", "flash_attn_2_cuda", "triton", "grouped_gemm", "transformer_engine")
+
+
+def _unset(key: str):
+    def change(config: dict) -> None:
+        del config["optimizer"]["learning_rate_scheduler"][key]
+    return change
+
+
+def _dict_dataset_folder(config: dict) -> None:
+    dataset = config["data_stages"][0]["data"]["dataset"]
+    dataset["dataset_folder"] = {folder: 1.0 for folder in dataset["dataset_folder"]}
+
+
+def _unknown_model_key(config: dict) -> None:
+    config["model"]["model_config"]["moe_layer_recompute"] = True
+
+
+def _unknown_section_key(config: dict) -> None:
+    config["parallelism"]["moe_layer_recompute"] = True
+
+
+def _padded_vocabulary_without_dataset_fields(config: dict) -> None:
+    dataset = config["data_stages"][0]["data"]["dataset"]
+    for key in ("tokenizer_name", "vocab_size", "token_size_in_bytes"):
+        dataset.pop(key)
+    config["tokenizer"] = None
+
+
+def _null_warmup_style(config: dict) -> None:
+    config["optimizer"]["learning_rate_scheduler"]["lr_warmup_style"] = None
+
+
+def _no_first_stage(config: dict) -> None:
+    for stage in config["data_stages"]:
+        stage["start_training_step"] += 1
+
+
+def _other_tokenizer_name(config: dict) -> None:
+    config["data_stages"][0]["data"]["dataset"]["tokenizer_name"] = "gpt2"
+    config["tokenizer"]["tokenizer_name_or_path"] = "gpt2"
+
+
+def _float_steps(config: dict) -> None:
+    config["tokens"]["train_steps"] = float(config["tokens"]["train_steps"])
+
+
+def _adamw_missing_field(config: dict) -> None:
+    del config["optimizer"]["optimizer_factory"]["adam_eps"]
+
+
+# Each trap: a name, what it does to a generated config that uses a mix, and the exception nanotron raises.
+TRAPS: list[tuple[str, Callable[[dict], None], str]] = [
+    ("unset lr_warmup_style", _unset("lr_warmup_style"), "ValueError"),
+    ("null lr_warmup_style", _null_warmup_style, "WrongTypeError"),
+    ("dict dataset_folder", _dict_dataset_folder, "UnionMatchError"),
+    ("unknown key in model_config", _unknown_model_key, "TypeError"),
+    ("unknown key in a section", _unknown_section_key, "UnexpectedDataError"),
+    ("padded vocabulary without the three dataset fields", _padded_vocabulary_without_dataset_fields, "AssertionError"),
+    ("no stage starting at step 1", _no_first_stage, "AssertionError"),
+    ("AdamW block missing a field", _adamw_missing_field, "UnionMatchError"),
+    ("tokenizer_name other than the token files' metadata", _other_tokenizer_name, "UnionMatchError"),
+    ("train_steps as a float", _float_steps, "WrongTypeError"),
+]
+
+
+def apply_trap(config: dict, change: Callable[[dict], None]) -> dict:
+    """A deep copy of ``config`` with ``change`` applied."""
+    trapped = copy.deepcopy(config)
+    change(trapped)
+    return trapped
+
+
+class _Anything(type):
+    """A stand-in class: any attribute is another stand-in, calling one returns a decorated function unchanged."""
+
+    def __getattr__(cls, name):
+        return _Anything(name, (object,), {})
+
+    def __call__(cls, *args, **kwargs):
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            return args[0]
+        return _Anything("result", (object,), {})
+
+    def __getitem__(cls, item):
+        return cls
+
+
+class _StandInModule(types.ModuleType):
+    __path__: list[str] = []
+
+    def __getattr__(self, name):
+        if name == "__version__":
+            return "2.6.3"  # nanotron compares flash-attn's version at import
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Anything(name, (object,), {})
+
+
+class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname, path, target=None):
+        if fullname.split(".")[0] in GPU_ONLY_PACKAGES:
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        return _StandInModule(spec.name)
+
+    def exec_module(self, module):
+        pass
+
+
+def nanotron_loader(nanotron_src: str):
+    """nanotron's ``get_config_from_file`` from a source checkout, with the GPU-only packages stood in for."""
+    sys.path.insert(0, nanotron_src)
+    sys.meta_path.insert(0, _StandInFinder())
+    from nanotron.config import get_config_from_file
+
+    return get_config_from_file
+
+
+def outcome(load: Callable[[str], object], path: Path) -> str:
+    """``"ok"`` or the name of the exception ``load`` raised; the mirror's errors name nanotron's exception."""
+    from trainers.nanotron.strict import NanotronConfigError
+
+    try:
+        load(str(path))
+    except NanotronConfigError as error:
+        return error.nanotron_error
+    except Exception as error:  # nanotron's loader: any exception is its verdict
+        return type(error).__name__
+    return "ok"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nanotron-src", required=True, help="the src/ folder of a nanotron checkout at the pinned commit")
+    parser.add_argument("--traps", action="store_true", help="also check each trap against the first config that uses a mix")
+    parser.add_argument("configs", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    from trainers.nanotron.schema import load_config
+
+    nanotron = nanotron_loader(args.nanotron_src)
+    cases = [(str(path), path, None) for path in args.configs]
+    with tempfile.TemporaryDirectory() as scratch:
+        if args.traps:
+            base = next((path for path in args.configs if (yaml.safe_load(path.read_text())["data_stages"][0]["data"]["dataset"])), None)
+            if base is None:
+                parser.error("--traps needs a config whose first stage reads a mix (make_config.py --data ...)")
+            for name, change, expected in TRAPS:
+                trapped = Path(scratch) / f"{name.replace(' ', '_')}.yaml"
+                trapped.write_text(yaml.safe_dump(apply_trap(yaml.safe_load(base.read_text()), change), sort_keys=False))
+                cases.append((f"trap: {name}", trapped, expected))
+        disagreements = 0
+        for label, path, expected in cases:
+            theirs, ours = outcome(nanotron, path), outcome(load_config, path)
+            agree = theirs == ours and (expected is None or theirs == expected)
+            disagreements += not agree
+            print(json.dumps({"case": label, "nanotron": theirs, "mirror": ours, "expected": expected or "any", "agree": agree}))
+    return 1 if disagreements else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
