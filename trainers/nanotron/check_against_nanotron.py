@@ -1,14 +1,19 @@
-"""Check the schema mirror against nanotron's own loader: both must accept, or refuse with the same exception.
+"""Check the schema mirror and the launcher's stages against nanotron's own code, on CPU.
 
-    pip install dacite   # nanotron's loader needs it; the mirror does not
-    python trainers/nanotron/check_mirror.py --nanotron-src NANOTRON_CHECKOUT/src [--traps] [CONFIG.yaml ...]
+    pip install dacite einops psutil   # what nanotron's modules import; the mirror needs none of it
+    python trainers/nanotron/check_against_nanotron.py --nanotron-src NANOTRON_CHECKOUT/src [--traps] [--stages] CONFIG.yaml ...
 
-nanotron's ``nanotron.config`` imports flash-attn and triton at module level, so this script
-puts empty stand-ins for those GPU-only packages on the import path (nothing of theirs runs
-while a config loads), then loads every config with nanotron's ``get_config_from_file`` and
-with :func:`trainers.nanotron.schema.load_config`. ``--traps`` adds the known traps, each a
-small change to a config this project generates. Prints one JSON line per case and exits 1
-on any disagreement. :data:`TRAPS` is also what the tests check the mirror with.
+nanotron's modules import flash-attn, triton and grouped_gemm at module level, so this
+script puts empty stand-ins for those GPU-only packages on the import path (nothing of
+theirs runs in what is checked). For every config it loads it with nanotron's
+``get_config_from_file`` and with :func:`trainers.nanotron.schema.load_config`: both must
+accept, or refuse with the same exception. ``--traps`` adds the known traps, each a small
+change to a config this project generates. ``--stages`` replays, step by step, nanotron's
+own stage switching (``DistributedTrainer._update_dataloader_based_on_training_stages``)
+over the launcher's lazy dataloaders, in a fresh run and in runs resumed after each stage's
+first step and after its step before, and checks that every step trains on the stage the config plans and that a
+resumed stage starts where it stopped. Prints one JSON line per case; exits 1 on any
+failure. :data:`TRAPS` is also what the tests check the mirror with.
 """
 
 from __future__ import annotations
@@ -163,10 +168,78 @@ def outcome(load: Callable[[str], object], path: Path) -> str:
     return "ok"
 
 
+def replay_stages(config_path: Path, resume_after: int | None = None) -> dict:
+    """The stage nanotron's trainer feeds each step from, given the launcher's lazy dataloaders (``--stages``)."""
+    from types import SimpleNamespace
+
+    from nanotron.config import get_config_from_file
+    from nanotron.serialize.metadata import DataStageMetadata, TrainingMetadata
+    from nanotron.trainer import DistributedTrainer
+
+    from trainers.nanotron.launch import lazy_dataloaders, plan_stages
+    from trainers.nanotron.schema import load_config
+
+    config = get_config_from_file(str(config_path))
+    plans = plan_stages(load_config(config_path))
+    batch = config.global_batch_size
+    metadata = TrainingMetadata(consumed_train_samples=0, consumed_tokens_total=0, last_train_step=0, last_stage_idx=0,
+                                data_stages=[DataStageMetadata(name=stage.name, start_training_step=stage.start_training_step,
+                                                               consumed_train_samples=0, sequence_length=stage.sequence_length)
+                                             for stage in config.data_stages])
+    started = []  # (step, stage, samples the stage had consumed when its dataloader was built)
+
+    def build(trainer, plan, stage_args):
+        progress = next(meta for meta in trainer.metadata.data_stages if meta.name == plan.name)
+        started.append((trainer.iteration_step, plan.name, progress.consumed_train_samples))
+        return [plan.name]
+
+    def launch(last_step: int):
+        trainer = SimpleNamespace(config=config, metadata=metadata, iteration_step=last_step, current_dataloader=None,
+                                  current_base_dl=None, parallel_context=None)
+        return trainer, lazy_dataloaders(trainer, plans, build)
+
+    trainer, loaders = launch(0)
+    fed, planned = [], []
+    for step in range(1, config.tokens.train_steps + 1):
+        if resume_after is not None and step == resume_after + 1:
+            trainer, loaders = launch(resume_after)  # a new launch from the checkpoint written after resume_after
+        trainer.iteration_step = step
+        DistributedTrainer._update_dataloader_based_on_training_stages(trainer, loaders)
+        fed.append(trainer.current_base_dl[0])
+        planned.append(next(plan.name for plan in reversed(plans) if plan.start_step <= step))
+        metadata.last_train_step, metadata.consumed_train_samples = step, metadata.consumed_train_samples + batch
+        metadata.current_stage.consumed_train_samples += batch
+    starts = {plan.name: plan.start_step for plan in plans}
+    resumed_right = all(consumed == (step - starts[name]) * batch for step, name, consumed in started)
+    return {"steps": len(fed), "stage_per_step_as_planned": fed == planned, "stage_starts": started,
+            "resumed_where_stopped": resumed_right}
+
+
+def _check_stages(paths: list[Path]) -> int:
+    import torch.distributed
+
+    from trainers.nanotron.launch import plan_stages
+    from trainers.nanotron.schema import load_config
+
+    if not torch.distributed.is_initialized():  # nanotron's logging asks the default process group for its rank
+        torch.distributed.init_process_group("gloo", init_method="tcp://127.0.0.1:29517", rank=0, world_size=1)
+    failures = 0
+    for path in paths:
+        starts = [plan.start_step for plan in plan_stages(load_config(path))]
+        resume_points = sorted({start for start in starts} | {start - 1 for start in starts if start > 1})
+        for resume_after in [None] + resume_points:
+            result = replay_stages(path, resume_after)
+            ok = result["stage_per_step_as_planned"] and result["resumed_where_stopped"]
+            failures += not ok
+            print(json.dumps({"case": f"stages: {path}", "resumed_after_step": resume_after, **result, "agree": ok}))
+    return failures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nanotron-src", required=True, help="the src/ folder of a nanotron checkout at the pinned commit")
     parser.add_argument("--traps", action="store_true", help="also check each trap against the first config that uses a mix")
+    parser.add_argument("--stages", action="store_true", help="replay nanotron's stage switching over the launcher's dataloaders")
     parser.add_argument("configs", nargs="*", type=Path)
     args = parser.parse_args(argv)
     from trainers.nanotron.schema import load_config
@@ -188,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
             agree = theirs == ours and (expected is None or theirs == expected)
             disagreements += not agree
             print(json.dumps({"case": label, "nanotron": theirs, "mirror": ours, "expected": expected or "any", "agree": agree}))
+    if args.stages:
+        disagreements += _check_stages([path for path in args.configs if outcome(load_config, path) == "ok"])
     return 1 if disagreements else 0
 
 
