@@ -64,7 +64,8 @@ def batch_layout(global_batch_tokens: int, sequence_length: int, gpus: int, larg
         above = min((count for count in fits if count > gpus), default=None)
         hint = " or ".join(f"{count:,}" for count in (below, above) if count)
         raise ConfigError(f"{gpus:,} GPUs cannot reach the global batch of {global_batch_tokens:,} tokens: its {sequences:,} "
-                          f"sequences of {sequence_length:,} do not split evenly over {gpus:,} GPUs (use {hint} GPUs)")
+                          f"sequence{'s' * (sequences != 1)} of {sequence_length:,} do not split evenly over {gpus:,} GPUs "
+                          f"(use {hint} GPU{'s' * (hint != '1')})")
     per_gpu = sequences // gpus
     micro = max(size for size in range(1, min(largest_micro_batch, per_gpu) + 1) if per_gpu % size == 0)
     return BatchLayout(sequences, gpus, micro, per_gpu // micro)
