@@ -1,20 +1,9 @@
-"""Helpers the trainer tests share: a tiny word-level tokenizer and mix folders of learnable token documents."""
+"""Helpers the trainer tests share: a word-level tokenizer and mix folders of learnable token documents."""
 
 import numpy as np
 
-EOS = 0
-
-
-def make_tokenizer(folder, vocab_size: int = 100):
-    """A word-level fast tokenizer of exactly ``vocab_size`` ids (id 0 is the EOS), saved as a folder; returns the folder."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {"<|endoftext|>": EOS, "<unk>": 1, **{f"w{i}": i for i in range(2, vocab_size)}}
-    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    core.pre_tokenizer = pre_tokenizers.Whitespace()
-    PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<|endoftext|>", unk_token="<unk>").save_pretrained(folder)
-    return folder
+from trainers.random_mix import EOS_ID as EOS
+from trainers.random_mix import word_level_tokenizer as make_tokenizer  # noqa: F401 (the tests' tokenizer)
 
 
 def counting_documents(count: int, low: int, high: int, seed: int, length: tuple[int, int] = (8, 40)) -> list[list[int]]:

@@ -234,13 +234,14 @@ class ReferenceRun:
                 began = time.perf_counter()
                 stage, windows = self.batch(step)
                 value = self._step(forward, model, optimizer, windows.to(self.device), autocast, step)
-                seconds += time.perf_counter() - began
+                took = time.perf_counter() - began
+                seconds += took
                 if not math.isfinite(value):
                     raise TrainingError(f"the loss became {value} at step {step}")
                 losses.append(value)
                 name = self.plan.stages[stage].name
                 log.write(json.dumps({"step": step, "stage": name, "loss": value, "lr": self.schedule.for_step(step),
-                                      "tokens": step * step_tokens}) + "\n")
+                                      "tokens": step * step_tokens, "seconds": round(took, 6)}) + "\n")
                 log.flush()
                 if options.log_every and step % options.log_every == 0:
                     print(f"step {step}/{self.steps} stage {name} loss {value:.4f} {(step - done) * step_tokens / seconds:,.0f} tokens/s",
