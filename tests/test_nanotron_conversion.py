@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+torch = pytest.importorskip("torch", reason="needs the train extra: pip install 'alignment-data[train]'")
+pytest.importorskip("transformers", reason="needs the train extra: pip install 'alignment-data[train]'")
 pytest.importorskip("safetensors")
 
 from safetensors.torch import save_file  # noqa: E402

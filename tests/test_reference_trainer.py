@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+torch = pytest.importorskip("torch", reason="needs the train extra: pip install 'alignment-data[train]'")
+pytest.importorskip("transformers", reason="needs the train extra: pip install 'alignment-data[train]'")
 
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 

@@ -12,6 +12,8 @@ from tests.trainer_helpers import make_mix, make_tokenizer
 from trainers.mix import load_tokenizer, read_mix
 from trainers.tokens import TokenFile, TokenWindows, token_files, token_size_for, write_token_file
 
+pytest.importorskip("transformers", reason="needs the train extra: pip install 'alignment-data[train]'")
+
 TEXTS = ["w2 w3 w4 w5", "w7 w8", "w9 w10 w11 w12 w13 w14", "w3 w3 w3"]
 
 
@@ -21,7 +23,6 @@ def tokenizer_dir(tmp_path_factory):
 
 
 def test_our_writer_writes_datatroves_bytes(tmp_path, tokenizer_dir):
-    pytest.importorskip("transformers")
     from datatrove.data import Document
     from datatrove.pipeline.tokens import DocumentTokenizer
 

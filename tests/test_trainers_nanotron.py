@@ -17,6 +17,8 @@ from trainers.nanotron.presets import PRESETS
 from trainers.nanotron.schema import config_from_dict, config_to_yaml, load_config
 from trainers.nanotron.strict import NanotronConfigError
 
+pytest.importorskip("transformers", reason="needs the train extra: pip install 'alignment-data[train]'")
+
 
 @pytest.fixture(scope="module")
 def mixes(tmp_path_factory):
