@@ -139,7 +139,9 @@ def test_every_preset_builds_a_config_the_mirror_loads(tmp_path, mixes):
                                 data=str(mixes[0].folder) if chosen.staged else None,
                                 global_batch_tokens=131_072 if chosen.staged else None, train_steps=100 if chosen.staged else None)
         config, _ = build_config(options)
-        assert config_from_dict(yaml.safe_load(config_to_yaml(config))).tokens.train_steps == options.train_steps or chosen.train_steps
+        reloaded = config_from_dict(yaml.safe_load(config_to_yaml(config)))
+        assert reloaded.tokens.train_steps == (options.train_steps or chosen.train_steps)
+        assert reloaded.global_batch_size * reloaded.tokens.sequence_length == (options.global_batch_tokens or 4_194_304)
 
 
 @pytest.mark.parametrize("name, change, expected", TRAPS, ids=[trap[0] for trap in TRAPS])

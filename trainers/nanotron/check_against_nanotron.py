@@ -1,7 +1,7 @@
 """Check the schema mirror and the launcher's stages against nanotron's own code, on CPU.
 
-    pip install dacite einops psutil   # what nanotron's modules import; the mirror needs none of it
-    python trainers/nanotron/check_against_nanotron.py --nanotron-src NANOTRON_CHECKOUT/src [--traps] [--stages] CONFIG.yaml ...
+    pip install --target DEPS --no-deps dacite einops psutil torchtyping   # what nanotron's modules import
+    PYTHONPATH=DEPS python trainers/nanotron/check_against_nanotron.py --nanotron-src NANOTRON/src [--traps] [--stages] CONFIG.yaml ...
 
 nanotron's modules import flash-attn, triton and grouped_gemm at module level, so this
 script puts empty stand-ins for those GPU-only packages on the import path (nothing of
@@ -10,10 +10,13 @@ theirs runs in what is checked). For every config it loads it with nanotron's
 accept, or refuse with the same exception. ``--traps`` adds the known traps, each a small
 change to a config this project generates. ``--stages`` replays, step by step, nanotron's
 own stage switching (``DistributedTrainer._update_dataloader_based_on_training_stages``)
-over the launcher's lazy dataloaders, in a fresh run and in runs resumed after each stage's
-first step and after its step before, and checks that every step trains on the stage the config plans and that a
-resumed stage starts where it stopped. Prints one JSON line per case; exits 1 on any
-failure. :data:`TRAPS` is also what the tests check the mirror with.
+over the launcher's lazy dataloaders, fresh and resumed after each stage's first step and
+after the step before it, and checks that every step trains on the stage the config plans
+and that a resumed stage restarts at what it had consumed; then it reads each stage's first
+micro batches through the launcher's real dataloader (nanotron's sampler, collator and a
+worker process, on a single-process gloo group) and compares them with the stage's windows.
+Prints one JSON line per case; exits 1 on any failure. :data:`TRAPS` is also what the tests
+check the mirror with.
 """
 
 from __future__ import annotations
@@ -215,6 +218,41 @@ def replay_stages(config_path: Path, resume_after: int | None = None) -> dict:
             "resumed_where_stopped": resumed_right}
 
 
+def read_stage_batches(config_path: Path) -> dict:
+    """Each mix stage's first micro batches through the launcher's real dataloader (nanotron's sampler and collator, on CPU)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import torch.distributed
+    from nanotron.config import get_config_from_file
+    from nanotron.serialize.metadata import DataStageMetadata
+
+    from trainers.nanotron.launch import StageWindows, plan_stages, stage_dataloader
+    from trainers.nanotron.schema import load_config
+
+    config = get_config_from_file(str(config_path))
+    world = torch.distributed.group.WORLD
+    metadata = SimpleNamespace(data_stages=[DataStageMetadata(name=stage.name, start_training_step=stage.start_training_step,
+                                                              consumed_train_samples=0, sequence_length=stage.sequence_length)
+                                            for stage in config.data_stages])
+    trainer = SimpleNamespace(config=config, metadata=metadata, model=SimpleNamespace(input_pp_rank=0, output_pp_rank=0),
+                              parallel_context=SimpleNamespace(pp_pg=world, dp_pg=world, cp_pg=world, context_parallel_size=1),
+                              micro_batch_size=config.tokens.micro_batch_size, sequence_length=config.tokens.sequence_length,
+                              global_batch_size=config.global_batch_size, model_config=config.model.model_config)
+    matches = {}
+    for plan, stage in zip(plan_stages(load_config(config_path)), config.data_stages):
+        if plan.folder is None:
+            continue
+        loader = iter(stage_dataloader(trainer, plan, stage))
+        windows = StageWindows(list(plan.files), trainer.sequence_length, plan.folder)
+        expected = np.stack([windows.window(index) for index in range(2 * trainer.micro_batch_size)])
+        got = [next(loader) for _ in range(2)]
+        inputs = np.concatenate([np.asarray(batch["input_ids"]) for batch in got])
+        labels = np.concatenate([np.asarray(batch["label_ids"]) for batch in got])
+        matches[plan.name] = bool((inputs == expected[:, :-1]).all() and (labels == expected[:, 1:]).all())
+    return matches
+
+
 def _check_stages(paths: list[Path]) -> int:
     import torch.distributed
 
@@ -232,6 +270,9 @@ def _check_stages(paths: list[Path]) -> int:
             ok = result["stage_per_step_as_planned"] and result["resumed_where_stopped"]
             failures += not ok
             print(json.dumps({"case": f"stages: {path}", "resumed_after_step": resume_after, **result, "agree": ok}))
+        batches = read_stage_batches(path)
+        failures += not all(batches.values())
+        print(json.dumps({"case": f"dataloaders: {path}", "first_batches_are_the_stage_windows": batches, "agree": all(batches.values())}))
     return failures
 
 

@@ -313,14 +313,15 @@ class MoEConfig:
 
 
 @dataclass
-class LlamaConfig:
+class _DecoderConfig:
+    """The fields nanotron's ``LlamaConfig`` and ``Qwen2Config`` share, with the same types and defaults."""
+
     bos_token_id: int = 1
     eos_token_id: int = 2
     hidden_act: str = "silu"
     hidden_size: int = 4096
     initializer_range: float = 0.02
     intermediate_size: int = 11008
-    is_llama_config: bool = True
     max_position_embeddings: int = 2048
     num_attention_heads: int = 32
     num_hidden_layers: int = 32
@@ -345,34 +346,16 @@ class LlamaConfig:
 
 
 @dataclass
-class Qwen2Config:
-    bos_token_id: int = 1
-    eos_token_id: int = 2
-    hidden_act: str = "silu"
-    hidden_size: int = 4096
-    initializer_range: float = 0.02
-    intermediate_size: int = 11008
+class LlamaConfig(_DecoderConfig):
+    is_llama_config: bool = True
+
+
+@dataclass
+class Qwen2Config(_DecoderConfig):
     is_qwen2_config: bool = True
-    max_position_embeddings: int = 2048
-    num_attention_heads: int = 32
-    num_hidden_layers: int = 32
-    num_key_value_heads: int | None = None
-    pad_token_id: int | None = None
-    pretraining_tp: int = 1
-    rms_norm_eps: float = 1e-6
-    rope_scaling: dict | None = None
-    rope_theta: float = 10000.0
-    rope_interleaved: bool = False
     rope_seq_len_interpolation_factor: float | None = None
-    tie_word_embeddings: bool = False
-    use_cache: bool = True
-    vocab_size: int = 32000
-    _attn_implementation: AttentionImplementation | None = "flash_attention_2"
     flex_attention_mask: str | None = None
-    attention_bias: bool = False
     sliding_window_size: int | None = None
-    z_loss_enabled: bool = False
-    z_loss_coefficient: float = 0.0001
     no_rope_layer: int | None = None
     _fused_rotary_emb: bool = True
     _fused_rms_norm: bool = True
@@ -383,8 +366,7 @@ class Qwen2Config:
     moe_config: MoEConfig | None = None
 
     def __post_init__(self):
-        if self.num_key_value_heads is None:
-            self.num_key_value_heads = self.num_attention_heads
+        super().__post_init__()
         if self.moe_config and self.moe_config.layers == [-1]:
             self.moe_config.layers = list(range(self.num_hidden_layers))
         if self.sliding_window_size is not None and self._attn_implementation not in ("flex_attention", "flash_attention_2", "llama3_ring_attention"):
@@ -461,34 +443,34 @@ class ModelArgs:
 
 # ---- data ----------------------------------------------------------------------------------
 @dataclass
-class PretrainDatasetsArgs:
+class _HubDatasetsArgs:
+    """The fields nanotron's ``PretrainDatasetsArgs`` and ``SFTDatasetsArgs`` share (Hugging Face datasets)."""
+
     hf_dataset_or_datasets: str | list | dict
     hf_dataset_splits: str | list | None = None
     hf_dataset_config_name: str | None = None
     dataset_processing_num_proc_per_process: int | None = 1
     dataset_overwrite_cache: bool | None = False
-    text_column_name: str | None = None
 
     def __post_init__(self):
-        if self.text_column_name is None:
-            self.text_column_name = "text"
         if self.hf_dataset_splits is None:
             self.hf_dataset_splits = "train"
 
 
 @dataclass
-class SFTDatasetsArgs:
-    hf_dataset_or_datasets: str | list | dict
-    hf_dataset_splits: str | list | None = None
-    hf_dataset_config_name: str | None = None
-    dataset_processing_num_proc_per_process: int | None = 1
-    dataset_overwrite_cache: bool | None = False
-    sft_dataloader: bool | None = True
-    debug_max_samples: int | None = None
+class PretrainDatasetsArgs(_HubDatasetsArgs):
+    text_column_name: str | None = None
 
     def __post_init__(self):
-        if self.hf_dataset_splits is None:
-            self.hf_dataset_splits = "train"
+        super().__post_init__()
+        if self.text_column_name is None:
+            self.text_column_name = "text"
+
+
+@dataclass
+class SFTDatasetsArgs(_HubDatasetsArgs):
+    sft_dataloader: bool | None = True
+    debug_max_samples: int | None = None
 
 
 def _tokenizer_vocabulary(name: str) -> int:
