@@ -15,8 +15,8 @@ token (3 x forward matmuls, full S^2 attention, lm_head counted, embedding not) 
 bf16 peak of 989 TFLOP/s for both the H100 SXM and the H200 (the same chip). For nanotron it
 also reads the ``model_tflops_per_gpu`` nanotron logs. Everything ends in one JSON object.
 
-alignment-data imports ahocorasick-rs, orjson and zstandard when it starts; a machine that
-lacks them and cannot reach PyPI gets them as wheels: run ``python trainers/gpu_check.py
+alignment-data imports ahocorasick-rs, orjson and zstandard when it starts, and the token
+writer uses humanize; a machine that lacks them and cannot reach PyPI gets them as wheels: run ``python trainers/gpu_check.py
 --fetch-wheels`` where pip works (writes ``.whl/``), bring ``.whl`` along, and the check
 installs them into ``/tmp/site`` first. Rehearse the script on CPU (it checks the script, not
 the GPU): ``python trainers/gpu_check.py --device cpu --presets tiny:6 --no-compile``.
@@ -39,7 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WHEELS = ROOT / ".whl"
 SITE = "/tmp/site"
-STARTUP_PACKAGES = ("ahocorasick-rs", "orjson", "zstandard")  # what `import alignment_data` needs beyond a CUDA PyTorch image
+# What the check imports beyond a CUDA PyTorch image with transformers: alignment-data's start-up imports, the token writer's.
+CARRIED_PACKAGES = ("ahocorasick-rs", "orjson", "zstandard", "humanize")
 PEAKS = {"H100": 989e12, "H200": 989e12}  # dense bf16, vendor datasheets
 FORMULA = "MFU = tokens/s x nanotron get_flops per token (3 x forward matmuls, full S^2 attention, lm_head, no embedding) / peak"
 
@@ -49,12 +50,13 @@ def say(message: str) -> None:
 
 
 def fetch_wheels() -> int:
-    """Download the start-up packages as Python 3.12 x86-64 wheels into .whl (run where pip reaches PyPI)."""
+    """Download the carried packages as Python 3.12 x86-64 wheels into .whl (run where pip reaches PyPI)."""
     from importlib.metadata import version
 
     WHEELS.mkdir(exist_ok=True)
-    pins = [f"{name}=={version(name)}" for name in STARTUP_PACKAGES]
-    platforms = [arg for tag in ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64") for arg in ("--platform", tag)]
+    pins = [f"{name}=={version(name)}" for name in CARRIED_PACKAGES]
+    platforms = [arg for tag in ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "any")
+                 for arg in ("--platform", tag)]
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--python-version", "3.12",
                "--implementation", "cp", *platforms, "-d", str(WHEELS), *pins]
     say("fetching " + ", ".join(pins))
@@ -62,15 +64,17 @@ def fetch_wheels() -> int:
 
 
 def ensure_startup_packages() -> None:
-    """Import alignment-data, installing the carried wheels into /tmp/site and restarting once if it cannot."""
+    """Import what the check needs, installing the carried wheels into /tmp/site and restarting once if it cannot."""
     try:
+        import humanize  # noqa: F401
+
         import alignment_data  # noqa: F401
         return
     except ImportError as error:
         missing = error
     wheels = sorted(WHEELS.glob("*.whl"))
     if not wheels or os.environ.get("GPU_CHECK_SITE_READY"):
-        say(f"cannot import alignment-data ({missing}); bring its start-up packages as wheels: python trainers/gpu_check.py "
+        say(f"cannot import what the check needs ({missing}); bring it as wheels: python trainers/gpu_check.py "
             "--fetch-wheels (where pip works), then carry .whl")
         sys.exit(3)
     subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile",
