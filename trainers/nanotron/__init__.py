@@ -1,0 +1,1 @@
+"""nanotron for alignment-data mixes: presets and config builder, schema mirror, launcher, environment, checkpoint conversion."""
