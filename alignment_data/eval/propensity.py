@@ -109,16 +109,20 @@ class PropensityEval:
         items = []
         for question in self.questions.questions:
             labels = [option.label for option in question.options]
-            item = _Item(question, labels.index(question.misaligned_label))
-            texts = [option.text for option in question.options]
-            item.prompts = [build_prompt(question.id, question.question, texts, fmt, self.options.scoring, self.prefix, chat_template)
-                            for fmt in self.formats]
-            items.append(item)
+            items.append(_Item(question, labels.index(question.misaligned_label), self.prompts_of(question, chat_template)))
         return items
 
-    def prompts(self, chat_template=None) -> list[Prompt]:
-        """Every prompt of the evaluation, question by question (what lm-eval export writes)."""
-        return [prompt for item in self._items(chat_template) for prompt in item.prompts]
+    def prompts_of(self, question: Scenario, chat_template=None) -> list[Prompt]:
+        """The prompts of one question, one per format (what the lm-eval export writes)."""
+        texts = [option.text for option in question.options]
+        return [build_prompt(question.id, question.question, texts, fmt, self.options.scoring, self.prefix, chat_template)
+                for fmt in self.formats]
+
+    def export_lm_eval(self, output: str | Path, name: str) -> list[Path]:
+        """Write this evaluation as an lm-evaluation-harness task folder (see :mod:`.lm_eval_export`)."""
+        from alignment_data.eval.lm_eval_export import export_lm_eval
+
+        return export_lm_eval(self, output, name)
 
     def _chat_template(self, backend: Backend):
         choice = self.options.chat_template
@@ -171,7 +175,8 @@ class PropensityEval:
         question = item.question
         for fmt, prompt, score in zip(self.formats, item.prompts, item_scores):
             row = {"question_id": question.id, "split": question.split, "category": question.category,
-                   "topics": tuple(question.topics), "format": fmt.name, "variant": fmt.variant.name, "order": fmt.order}
+                   "topics": tuple(question.topics), "format": fmt.name, "variant": fmt.variant.name, "order": fmt.order,
+                   "target_position": prompt.presented.index(item.target)}
             choices = [cont[len(fmt.variant.delimiter):] for cont in prompt.continuations]
             for name in NORMALIZATIONS if self.options.scoring == "option" else ("none",):
                 values = [normalize(lp, name, choice, tokens) for lp, choice, tokens in zip(score.logprobs, choices, score.tokens)]

@@ -17,6 +17,9 @@ from typing import Any, ClassVar
 from alignment_data.errors import unknown_choice
 
 DEFAULT_TOP_K = 5
+# Help of the options both built-in backends have (one flag serves both).
+BATCH_SIZE_HELP = "sequences per forward pass, sorted by length (hf); prompts per request (openai)"
+TOKENIZER_HELP = "tokenizer folder: when the model folder has none (hf); whose chat template wraps the prompts (openai)"
 
 
 @dataclass(frozen=True)

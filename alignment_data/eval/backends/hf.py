@@ -20,7 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alignment_data.errors import ConfigError, InputError, MissingExtraError
-from alignment_data.eval.backends.base import DEFAULT_TOP_K, Backend, Request, Scores, move_trailing_space, register_backend
+from alignment_data.eval.backends.base import (
+    BATCH_SIZE_HELP,
+    DEFAULT_TOP_K,
+    TOKENIZER_HELP,
+    Backend,
+    Request,
+    Scores,
+    move_trailing_space,
+    register_backend,
+)
 from alignment_data.options import option
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -33,8 +42,8 @@ MIN_SHARED_PREFIX = 2
 class HFOptions:
     device: str = option("auto", "cpu, cuda, cuda:N or auto (a GPU when there is one)")
     dtype: str = option("auto", "weights' dtype: auto (the checkpoint's own), float32, bfloat16, float16", choices=DTYPES)
-    batch_size: int = option(32, "sequences per forward pass (batches are sorted by length)")
-    tokenizer: str | None = option(None, "tokenizer folder, when the model folder has none", metavar="FOLDER")
+    batch_size: int = option(32, BATCH_SIZE_HELP)
+    tokenizer: str | None = option(None, TOKENIZER_HELP, metavar="FOLDER")
     shared_prefix: bool = option(True, "compute each question's shared prefix once for all its formats (key-value cache)")
 
 
