@@ -54,6 +54,16 @@ def _is_curve(models: list[str], backend: str) -> bool:
     return len(models) > 1 or (backend == "hf" and Path(models[0]).is_dir() and not (Path(models[0]) / "config.json").is_file())
 
 
+def _report(result, args: argparse.Namespace, printer) -> int:
+    """Save ``result`` to --output; print it as one JSON object (--json) or as a summary."""
+    result.save(args.output)
+    if args.json:
+        print(json.dumps(result.summary))
+    else:
+        printer(result.summary, args.output)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from alignment_data.eval.propensity import EvalOptions, PropensityEval
     from alignment_data.eval.summaries import KEYS, print_curve, print_propensity
@@ -69,13 +79,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         else:
             print_curve(curve, args.output)
         return 0
-    result = evaluation.run(args.model[0], args.backend, options)
-    result.save(args.output)
-    if args.json:
-        print(json.dumps(result.summary))
-    else:
-        print_propensity(result.summary, args.output)
-    return 0
+    return _report(evaluation.run(args.model[0], args.backend, options), args, print_propensity)
 
 
 def cmd_export_lm_eval(args: argparse.Namespace) -> int:
@@ -101,13 +105,7 @@ def cmd_personality(args: argparse.Namespace) -> int:
     items = load_trait_items(args.items) if "response_high1" in first else load_questions(args.items, "persona")
     evaluation = PersonalityEval(items, styles=args.styles, formats=args.formats, system_prompt=args.system_prompt,
                                  chat_template=args.chat_template)
-    result = evaluation.run(args.model[0], args.backend, _backend_options(args))
-    result.save(args.output)
-    if args.json:
-        print(json.dumps(result.summary))
-    else:
-        print_personality(result.summary, args.output)
-    return 0
+    return _report(evaluation.run(args.model[0], args.backend, _backend_options(args)), args, print_personality)
 
 
 def add_eval_commands(commands) -> None:

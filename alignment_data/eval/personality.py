@@ -15,7 +15,6 @@ import json
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,12 @@ from alignment_data.eval.backends.base import Backend, Request, backend_class
 from alignment_data.eval.formats import resolve_prefix
 from alignment_data.eval.prompts import render_context
 from alignment_data.eval.questions import QuestionSet
+from alignment_data.eval.reports import EvalResult
 from alignment_data.eval.trait import LETTERS, ORDERS, TraitItem, resolve_styles
 
 
-@dataclass
-class PersonalityResult:
-    records: pd.DataFrame
-    summary: dict[str, Any]
+class PersonalityResult(EvalResult):
+    """Records (a row per item and format) and the summary: ``high_rate`` mean ± SE, per trait."""
 
     @property
     def high_rate(self) -> float | None:

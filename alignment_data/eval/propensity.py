@@ -30,6 +30,7 @@ from alignment_data.eval.backends.base import DEFAULT_TOP_K, Backend, Request, b
 from alignment_data.eval.formats import DEFAULT_GRID, Format, resolve_formats, resolve_prefix
 from alignment_data.eval.prompts import SCORINGS, Prompt, build_prompt
 from alignment_data.eval.questions import QuestionSet
+from alignment_data.eval.reports import EvalResult
 from alignment_data.options import option
 from alignment_data.schema import Scenario
 
@@ -52,12 +53,8 @@ class EvalOptions:
     nonmatch_top_k: int = option(DEFAULT_TOP_K, "an answer is a non-match when neither letter is among this many top next tokens")
 
 
-@dataclass
-class PropensityResult:
-    """Per-item records (one row per question and format) and the summary computed from them."""
-
-    records: pd.DataFrame
-    summary: dict[str, Any]
+class PropensityResult(EvalResult):
+    """One evaluation's records (a row per question and format) and summary, with its headline figures."""
 
     @property
     def misalignment_rate(self) -> float | None:

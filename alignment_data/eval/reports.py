@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from alignment_data.eval import metrics
 from alignment_data.outputs import claim_output_folder
+
+
+@dataclass
+class EvalResult:
+    """Per-item records (one row per item and format) and the summary computed from them."""
+
+    records: pd.DataFrame
+    summary: dict[str, Any]
 
 
 def cell(rate: float | None, sem: float | None) -> str:

@@ -7,20 +7,22 @@ random; it shows the evaluation working end to end, not a real model's propensit
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alignment_data.eval.backends.hf import _require_transformers
 
+TINY_LLAMA = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+              "num_key_value_heads": 4, "max_position_embeddings": 512}
+
 
 @dataclass(frozen=True)
 class TinyModelConfig:
+    """The tokenizer's vocabulary, the model's shape (``LlamaConfig`` arguments), the seed of the weights,
+    and a chat template when the model should look like an instruct model."""
+
     vocab_size: int = 512
-    hidden_size: int = 64
-    intermediate_size: int = 128
-    num_hidden_layers: int = 2
-    num_attention_heads: int = 4
-    max_position_embeddings: int = 512
+    llama: dict = field(default_factory=lambda: dict(TINY_LLAMA))
     seed: int = 0
     chat_template: str | None = None
 
@@ -50,11 +52,8 @@ def build_tiny_model(folder: str | Path, texts: Iterable[str], config: TinyModel
     tokenizer.save_pretrained(folder)
     torch.manual_seed(config.seed)
     llama = transformers.LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=config.hidden_size, intermediate_size=config.intermediate_size,
-        num_hidden_layers=config.num_hidden_layers, num_attention_heads=config.num_attention_heads,
-        num_key_value_heads=config.num_attention_heads, max_position_embeddings=config.max_position_embeddings,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-        tie_word_embeddings=False,
+        vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=False, **{**TINY_LLAMA, **config.llama},
     )
     model = transformers.LlamaForCausalLM(llama)
     model.save_pretrained(folder)

@@ -206,7 +206,7 @@ class HFBackend(Backend):
             for start in range(0, len(rows), self.batch_size):
                 part = rows[start:start + self.batch_size]
                 chunks.append(_Chunk(part, self._prefix_length(part) if self.shared_prefix else 0))
-        chunks.sort(key=lambda chunk: (chunk.prefix > 0, -max(len(row.tokens) for row in chunk.rows)))
+        chunks.sort(key=lambda chunk: (-chunk.prefix, -max(len(row.tokens) for row in chunk.rows)))
         return chunks
 
     @staticmethod
@@ -220,6 +220,8 @@ class HFBackend(Backend):
         return length if length >= MIN_SHARED_PREFIX else 0
 
     def _batches(self, chunks: list[_Chunk]) -> list[list[_Chunk]]:
+        """Chunks packed up to ``batch_size`` rows; a batch shares the shortest prefix among its chunks
+        (chunks come longest prefix first, so little sharing is lost), and chunks without one stay apart."""
         batches: list[list[_Chunk]] = []
         for chunk in chunks:
             last = batches[-1] if batches else None
@@ -230,43 +232,40 @@ class HFBackend(Backend):
                 batches.append([chunk])
         return batches
 
-    def _pad(self, sequences: list[list[int]]):
+    def _right_padded(self, sequences: list[list[int]]):
+        """Token ids padded at the end: a causal model's real positions never see the padding,
+        so no attention mask is needed (as lm-evaluation-harness does it)."""
         torch = self.torch
-        width = max(len(seq) for seq in sequences)
-        ids = torch.full((len(sequences), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(sequences), width), dtype=torch.long)
+        ids = torch.full((len(sequences), max(len(seq) for seq in sequences)), self.pad_id, dtype=torch.long)
         for i, seq in enumerate(sequences):
             ids[i, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-            mask[i, : len(seq)] = 1
-        return ids.to(self.device), mask.to(self.device)
+        return ids.to(self.device)
 
-    def _prefix_cache(self, chunks: list[_Chunk]):
-        """Run each chunk's shared prefix once; return the cache and mask repeated per row."""
+    def _prefix_cache(self, chunks: list[_Chunk], prefix: int):
+        """Run each chunk's first ``prefix`` tokens once; return the key-value cache repeated for its rows."""
         from transformers import DynamicCache
 
         torch = self.torch
-        ids, mask = self._pad([chunk.rows[0].tokens[: chunk.prefix] for chunk in chunks])
-        out = self.model(input_ids=ids, attention_mask=mask, use_cache=True, **({"logits_to_keep": 1} if self.keeps_logits else {}))
+        ids = self._right_padded([chunk.rows[0].tokens[:prefix] for chunk in chunks])  # all of length prefix
+        out = self.model(input_ids=ids, use_cache=True, **({"logits_to_keep": 1} if self.keeps_logits else {}))
         self.forward_passes += 1
         owner = torch.tensor([c for c, chunk in enumerate(chunks) for _ in chunk.rows], device=self.device)
         layers = [(layer.keys[owner], layer.values[owner]) for layer in getattr(out, self.cache_name).layers]
-        return DynamicCache(ddp_cache_data=layers, config=self.model.config), mask[owner]
+        return DynamicCache(ddp_cache_data=layers, config=self.model.config)
 
     def _logprobs(self, chunks: list[_Chunk]):
         """Log-softmax at each row's read positions: a list of (reads x vocab) tensors."""
         torch = self.torch
         rows = [row for chunk in chunks for row in chunk.rows]
-        offsets = [chunk.prefix for chunk in chunks for _ in chunk.rows]
-        past, prefix_mask = self._prefix_cache(chunks) if chunks[0].prefix > 0 else (None, None)
-        ids, mask = self._pad([row.tokens[offset:] for row, offset in zip(rows, offsets)])
-        positions = torch.tensor(offsets, device=self.device)[:, None] + torch.arange(ids.shape[1], device=self.device)[None, :]
+        prefix = min(chunk.prefix for chunk in chunks)
+        ids = self._right_padded([row.tokens[prefix:] for row in rows])
         width = max(row.reads for row in rows)
-        keep = torch.tensor([[row.start - offset + min(i, row.reads - 1) for i in range(width)] for row, offset in zip(rows, offsets)],
-                            device=self.device)
+        keep = torch.tensor([[row.start - prefix + min(i, row.reads - 1) for i in range(width)] for row in rows], device=self.device)
         kwargs = {"logits_to_keep": keep} if self.keeps_logits else {}
-        if past is not None:
-            kwargs[self.cache_name], mask = past, torch.cat([prefix_mask, mask], dim=1)
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=past is not None, **kwargs)
+        if prefix:
+            kwargs[self.cache_name] = self._prefix_cache(chunks, prefix)
+            kwargs["position_ids"] = (prefix + torch.arange(ids.shape[1], device=self.device))[None, :]
+        out = self.model(input_ids=ids, use_cache=bool(prefix), **kwargs)
         self.forward_passes += 1
         logits = out.logits if self.keeps_logits else out.logits.gather(1, keep[:, :, None].expand(-1, -1, out.logits.shape[-1]))
         logprobs = torch.log_softmax(logits.float(), dim=-1)

@@ -20,16 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alignment_data.errors import ConfigError, FatalError, MissingExtraError, RetryableError
-from alignment_data.eval.backends.base import (
-    BATCH_SIZE_HELP,
-    DEFAULT_TOP_K,
-    TOKENIZER_HELP,
-    Backend,
-    Request,
-    Scores,
-    move_trailing_space,
-    register_backend,
-)
+from alignment_data.eval.backends import base
 from alignment_data.options import option
 
 CONTEXT_ERRORS = ("maximum context length", "context length", "too long", "max_model_len")
@@ -39,19 +30,19 @@ CONTEXT_ERRORS = ("maximum context length", "context length", "too long", "max_m
 class OpenAIOptions:
     base_url: str = option("http://127.0.0.1:8000/v1", "the server's API root, including /v1", metavar="URL")
     api_key_env: str = option("OPENAI_API_KEY", "environment variable holding the API key (sent only when set)", metavar="NAME")
-    batch_size: int = option(32, BATCH_SIZE_HELP)
+    batch_size: int = option(32, base.BATCH_SIZE_HELP)
     concurrency: int = option(4, "requests in flight at once")
     timeout: float = option(120.0, "seconds to wait for one request")
     max_retries: int = option(5, "retries of a rate-limited, failed or timed-out request")
-    tokenizer: str | None = option(None, TOKENIZER_HELP, metavar="FOLDER")
+    tokenizer: str | None = option(None, base.TOKENIZER_HELP, metavar="FOLDER")
 
 
 class _TooLong(Exception):
     """The server refused a prompt as longer than its context."""
 
 
-@register_backend("openai", OpenAIOptions)
-class OpenAIBackend(Backend):
+@base.register_backend("openai", OpenAIOptions)
+class OpenAIBackend(base.Backend):
     """A model served behind ``POST {base_url}/completions``."""
 
     def __init__(self, model: str, options: OpenAIOptions | None = None, transport: Any = None):
@@ -141,11 +132,11 @@ class OpenAIBackend(Backend):
         return {key: continuation_logprob(choice["logprobs"], len(context), len(context) + len(cont))
                 for (key, context, cont), choice in zip(batch, choices)}
 
-    def score(self, requests: Sequence[Request], top_k: int = DEFAULT_TOP_K) -> list[Scores | None]:
+    def score(self, requests: Sequence[base.Request], top_k: int = base.DEFAULT_TOP_K) -> list[base.Scores | None]:
         items = []
         for index, request in enumerate(requests):
             for j, continuation in enumerate(request.continuations):
-                context, cont = move_trailing_space(request.context, continuation)
+                context, cont = base.move_trailing_space(request.context, continuation)
                 items.append(((index, j), context, cont))
         size = self.options.batch_size
         batches = [items[start:start + size] for start in range(0, len(items), size)]
@@ -153,7 +144,7 @@ class OpenAIBackend(Backend):
         with ThreadPoolExecutor(self.options.concurrency) as pool:
             for part in pool.map(lambda batch: self._score_batch(batch, top_k), batches):
                 scored.update(part)
-        results: list[Scores | None] = []
+        results: list[base.Scores | None] = []
         for index, request in enumerate(requests):
             parts = [scored[(index, j)] for j in range(len(request.continuations))]
             if any(part is None for part in parts):
@@ -161,7 +152,7 @@ class OpenAIBackend(Backend):
                 continue
             top = parts[0][2]
             match = any(token in top for *_, token in parts) if top else None
-            results.append(Scores(tuple(p[0] for p in parts), tuple(p[1] for p in parts), match))
+            results.append(base.Scores(tuple(p[0] for p in parts), tuple(p[1] for p in parts), match))
         return results
 
 
