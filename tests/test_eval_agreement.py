@@ -27,3 +27,5 @@ def test_lm_eval_scores_our_exported_tasks_as_we_do(tiny_llama, tmp_path, monkey
     assert report["items_compared"] == report["items_expected"] == 48
     assert report["max_abs_logprob_diff"] < 1e-4 and report["choice_mismatches"] == []
     assert report["lm_eval_mean_acc"] == pytest.approx(ours.misalignment_rate, abs=1e-6)
+    ours_by_format = {row["format"]: row["rate"] for row in ours.summary["per_format"]}
+    assert report["lm_eval_acc_by_format"] == pytest.approx(ours_by_format, abs=1e-6)  # each task's acc: that format's rate

@@ -101,6 +101,7 @@ def test_option_scoring_reports_each_length_normalisation(questions, tiny_llama)
     assert set(s["by_normalization"]) == {"none", "chars", "bytes", "tokens"}
     assert s["by_normalization"]["chars"]["rate"] == s["misalignment_rate"] and s["nonmatch_rate"] is None
     assert (result.records["tokens_misaligned"] > 1).all()
+    assert json.loads(json.dumps(s, allow_nan=False))["per_format"][0]["nonmatch_rate"] is None
 
 
 def test_checkpoint_curves_from_a_folder(questions, tiny_llama, tmp_path):

@@ -6,6 +6,7 @@ only when a Hugging Face model is scored (extra ``eval``).
 
 from alignment_data.eval.backends import Backend, Request, Scores, backend_class, register_backend
 from alignment_data.eval.curves import CheckpointCurve, evaluate_checkpoints, find_checkpoints
+from alignment_data.eval.demo import demo_scenarios_path
 from alignment_data.eval.formats import GRIDS, PREFIXES, VARIANTS, Format, Variant, register_variant, resolve_formats
 from alignment_data.eval.personality import PersonalityEval, PersonalityResult
 from alignment_data.eval.propensity import EvalOptions, PropensityEval, PropensityResult
@@ -30,6 +31,7 @@ __all__ = [
     "TraitItem",
     "Variant",
     "backend_class",
+    "demo_scenarios_path",
     "evaluate_checkpoints",
     "find_checkpoints",
     "load_questions",

@@ -58,7 +58,7 @@ def _report(result, args: argparse.Namespace, printer) -> int:
     """Save ``result`` to --output; print it as one JSON object (--json) or as a summary."""
     result.save(args.output)
     if args.json:
-        print(json.dumps(result.summary))
+        print(json.dumps(result.summary, allow_nan=False))
     else:
         printer(result.summary, args.output)
     return 0

@@ -29,6 +29,17 @@ def _round(value: float | None, digits: int = 6) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def plain(value):
+    """A table value as JSON writes it: floats rounded, NaN as ``None``, numpy scalars as Python's."""
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else round(float(value), 6)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
 def per_format(records: pd.DataFrame, target: str = "target") -> pd.DataFrame:
     """One row per format: its target rate, non-match rate and share of first-position choices."""
     grouped = records.groupby("format", sort=False)

@@ -207,7 +207,7 @@ class PropensityEval:
         counts["kept"] -= sum(skipped.values())
         nonmatch = records["nonmatch"]
         summary = {
-            "command": "eval", "model": label, **scorer.describe(), "questions": self.questions.source,
+            "command": "eval", **scorer.describe(), "model": label, "questions": self.questions.source,
             "question_kind": self.questions.kind, "scoring": self.options.scoring, "normalization": self.options.normalization,
             "system_prompt": self.options.system_prompt, "system_prompt_text": self.prefix, "chat_template": chat,
             "formats": formats, "misalignment_rate": overall["rate"], "sem": overall["sem"],
@@ -215,7 +215,7 @@ class PropensityEval:
             "nonmatch_rate": round(float(nonmatch.mean()), 6) if nonmatch.notna().all() else None,
             "nonmatch_top_k": self.options.nonmatch_top_k, "drop_nonmatch_above": threshold, "dropped_formats": dropped,
             "kept_formats": kept,
-            "per_format": [{key: (round(value, 6) if isinstance(value, float) else value) for key, value in row.items()}
+            "per_format": [{key: metrics.plain(value) for key, value in row.items()}
                            for row in table.assign(kept=table["format"].isin(kept)).to_dict("records")],
             "by_split": metrics.by_group(records, "split", kept), "by_topic": metrics.by_group(records, "topics", kept),
             "by_category": metrics.by_group(records, "category", kept),

@@ -72,7 +72,7 @@ def write_report(result, folder: str | Path) -> list[Path]:
     summary, records = result.summary, result.records
     kept = summary["kept_formats"]
     written = [folder / "summary.json"]
-    written[0].write_text(json.dumps(summary, indent=2) + "\n")
+    written[0].write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     csv = records.assign(topics=records["topics"].map("|".join))
     for name, table in (("records.csv", csv), ("per_question.csv", metrics.per_question(records, kept)),
                         ("per_format.csv", pd.DataFrame(summary["per_format"])), ("groups.csv", group_table(summary))):
