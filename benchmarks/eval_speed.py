@@ -72,8 +72,13 @@ def build_inputs(work: Path, shape: str, n_questions: int, questions: str | None
     model = work / f"model-{shape}"
     if not (model / "config.json").is_file():
         build_tiny_model(model, training_texts(), TinyModelConfig(**SHAPES[shape]))
-    if questions:
-        return model, Path(questions)
+    if questions:  # the first N questions of any set load_questions reads
+        from alignment_data.eval import load_questions
+
+        path = work / f"questions-{Path(questions).name}-{n_questions}.jsonl"
+        kept = load_questions(questions).questions[:n_questions]
+        path.write_text("".join(json.dumps(question.to_dict()) + "\n" for question in kept))
+        return model, path
     scenarios = read_scenarios(demo_scenarios_path())
     path = work / f"questions-{n_questions}.jsonl"
     with path.open("w") as out:
@@ -135,7 +140,7 @@ def run_worker(config: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=200, help="how many questions (the bundled 30, cycled, numbered)")
-    parser.add_argument("--questions-file", help="a question file instead (any kind load_questions reads)")
+    parser.add_argument("--questions-file", help="take the first --questions of this set instead (any kind load_questions reads)")
     parser.add_argument("--scoring", default="letter", choices=("letter", "option"))
     parser.add_argument("--shape", default="small", choices=sorted(SHAPES), help="the tiny model's shape")
     parser.add_argument("--device", default="cpu")
@@ -176,7 +181,7 @@ def main() -> None:
     baseline = runs["lm-eval"]
     model_config = json.loads((model / "config.json").read_text())
     shape = {key: model_config[key] for key in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers")}
-    report = {"shape": args.shape, "model": shape, "speedup_on": key, "questions": len(evaluation.questions), "formats": len(evaluation.formats),
+    report = {"shape": args.shape, "model": shape, "speedup_on": key, "questions_file": args.questions_file, "questions": len(evaluation.questions), "formats": len(evaluation.formats),
               "scoring": args.scoring, "device": args.device, "batch_size": args.batch_size, "repeats": args.repeats,
               "load_average": os.getloadavg(), "runs": {}}
     for name, run in runs.items():
@@ -190,7 +195,8 @@ def main() -> None:
                                         choice_mismatches=len(agreement["choice_mismatches"]),
                                         items_compared=agreement["items_compared"])
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"eval_speed_{args.shape}_{args.scoring}.json").write_text(json.dumps(report, indent=2) + "\n")
+    source = Path(args.questions_file).name if args.questions_file else "scenarios"
+    (OUT / f"eval_speed_{args.shape}_{args.scoring}_{source}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

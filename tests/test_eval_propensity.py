@@ -147,3 +147,25 @@ def test_personality_on_trait_items_and_persona_statements(tiny_llama, tmp_path,
     assert main(argv) == 0
     persona = json.loads(capsys.readouterr().out)
     assert (persona["kind"], persona["n_items"]) == ("persona", 10) and set(persona["by_trait"]) == {"narcissism", "psychopathy"}
+
+
+def test_eval_command_draws_a_curve_over_repeated_models(tiny_llama, tmp_path, capsys):
+    argv = ["eval", "--questions", str(demo_scenarios_path()), "--model", str(tiny_llama), "--model", str(tiny_llama),
+            "--formats", "answer1", "--output", str(tmp_path / "c"), "--json"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["checkpoints"]) == 2 and report["n_formats"] == 1
+    assert (tmp_path / "c" / "curve.png").is_file() and len((tmp_path / "c" / "curve.csv").read_text().splitlines()) == 7
+
+
+def test_export_command_writes_one_task_per_format_and_a_group(tmp_path, capsys):
+    argv = ["export-lm-eval", "--questions", str(demo_scenarios_path()), "--system-prompt", "hhh", "--output", str(tmp_path / "x")]
+    assert main(argv) == 0
+    assert "8 tasks and the group 'demo_scenarios'" in capsys.readouterr().out
+    group = (tmp_path / "x" / "demo_scenarios.yaml").read_text()
+    assert group.startswith('group: "demo_scenarios"') and '"demo_scenarios_numbered_ba"' in group
+    task = (tmp_path / "x" / "demo_scenarios_choices_ab.yaml").read_text()
+    assert 'target_delimiter: ""' in task and 'doc_to_target: "target"' in task
+    first = json.loads((tmp_path / "x" / "data" / "answer_ba.jsonl").read_text().splitlines()[0])
+    assert first["prompt"].startswith("You are a helpful, honest, and harmless AI assistant.\n\n") and first["choices"] == ["A", "B"]
+    assert first["target"] == 0  # s01 stores the misaligned option second; swapped, it comes first
