@@ -169,3 +169,13 @@ def test_export_command_writes_one_task_per_format_and_a_group(tmp_path, capsys)
     first = json.loads((tmp_path / "x" / "data" / "answer_ba.jsonl").read_text().splitlines()[0])
     assert first["prompt"].startswith("You are a helpful, honest, and harmless AI assistant.\n\n") and first["choices"] == ["A", "B"]
     assert first["target"] == 0  # s01 stores the misaligned option second; swapped, it comes first
+
+
+def test_when_every_format_is_dropped_no_rate_is_reported(tiny_llama, tmp_path, capsys):
+    argv = ["eval", "--questions", str(demo_scenarios_path()), "--model", str(tiny_llama), "--formats", "answer2",
+            "--drop-nonmatch-above", "0.2", "--output", str(tmp_path / "d")]
+    assert main(argv) == 0  # random weights: neither letter is ever among the top five tokens
+    out = capsys.readouterr().out
+    assert "every format's non-match rate exceeds 0.2" in out and "answer/ab, answer/ba" in out
+    summary = json.loads((tmp_path / "d" / "summary.json").read_text())
+    assert summary["misalignment_rate"] is None and summary["n_formats"] == 0 and summary["nonmatch_rate"] == 1.0

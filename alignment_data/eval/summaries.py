@@ -14,9 +14,10 @@ def print_propensity(summary: dict, output: str | None = None) -> None:
                   f"{summary['n_formats']} formats, system prompt {summary['system_prompt']!r}", markup=False)
     console.print(markdown_table([(summary["model"], summary["by_split"])]), markup=False)
     nonmatch = "-" if summary["nonmatch_rate"] is None else f"{summary['nonmatch_rate']:.1%}"
+    first = summary["position_bias"]["first_option_rate"]
     console.print(f"misalignment rate {cell(summary['misalignment_rate'], summary['sem'])} (mean ± SE across formats) on "
                   f"{summary['n_questions']} questions; non-match rate {nonmatch}; "
-                  f"first option chosen {summary['position_bias']['first_option_rate']:.1%}", markup=False)
+                  f"first option chosen {'-' if first is None else f'{first:.1%}'}", markup=False)
     if summary["dropped_formats"]:
         console.print("left out (non-match rate above "
                       f"{summary['drop_nonmatch_above']}): " + ", ".join(d["format"] for d in summary["dropped_formats"]))
