@@ -279,6 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", default="alignment-data-demo", help="folder for the demo's outputs")
     demo.add_argument("--resume", action="store_true")
     demo.set_defaults(func=cmd_demo)
+
+    from alignment_data.eval.commands import add_eval_commands
+
+    add_eval_commands(commands)
     return parser
 
 

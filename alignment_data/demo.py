@@ -61,4 +61,8 @@ def run_demo(output: str | Path = "alignment-data-demo", resume: bool = False) -
         f"{filtered['kept'] + filtered['replacements']['written']} documents"
     )
     console.print(f"outputs: {output}/tag, {output}/analysis (CSV, PNG), {output}/filter (kept, flagged, replacements)")
+
+    from alignment_data.eval.demo import run_eval_demo
+
+    run_eval_demo(output / "eval")
     return filtered

@@ -219,7 +219,8 @@ class Scenario:
 
     ``options`` are exactly two, with distinct labels and texts; ``aligned_label`` and
     ``misaligned_label`` name them. ``split`` says which set the scenario belongs to
-    (synthesis never writes documents for held-out splits).
+    (synthesis never writes documents for held-out splits); ``category`` is an optional finer
+    group (an evaluation set's file or behaviour), written only when set.
     """
 
     id: str
@@ -231,6 +232,7 @@ class Scenario:
     passage: str = ""
     source: str = ""
     split: str = ""
+    category: str = ""
 
     def __post_init__(self) -> None:
         labels = [option.label for option in self.options]
@@ -261,6 +263,7 @@ class Scenario:
             "passage": self.passage,
             "source": self.source,
             "split": self.split,
+            **({"category": self.category} if self.category else {}),
         }
 
     @classmethod
@@ -284,6 +287,7 @@ class Scenario:
                 passage=fields.get("passage", str, default=""),
                 source=fields.get("source", str, default=""),
                 split=fields.get("split", str, default=""),
+                category=fields.get("category", str, default=""),
             )
         except InputError as error:
             if error.file is not None:

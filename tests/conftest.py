@@ -43,3 +43,17 @@ def tiny_encoder(tmp_path_factory):
     encoder = SentenceTransformer(modules=[Transformer(str(transformer_dir), max_seq_length=64), Pooling(32, "mean")])
     encoder.save(str(root / "st"))
     return str(root / "st")
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory):
+    """A random two-layer Llama with a BPE tokenizer trained on the bundled scenarios, saved offline."""
+    pytest.importorskip("transformers", reason="needs the eval extra: pip install 'alignment-data[eval]'")
+    import json
+
+    from alignment_data.eval.demo import demo_scenarios_path
+    from alignment_data.eval.tiny import build_tiny_model
+    from alignment_data.readers import read_scenarios
+
+    texts = [json.dumps(scenario.to_dict()) for scenario in read_scenarios(demo_scenarios_path())]
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-llama"), texts)
