@@ -15,6 +15,7 @@ from alignment_data.analysis import analyze_corpus
 from alignment_data.errors import InputError
 from alignment_data.pipeline.recipes import ExecutorConfig, run_filter_from_tags, run_tag
 from alignment_data.report import console, print_run_summary
+from alignment_data.synthesis.demo import run_synthesis_demo
 from alignment_data.tagging.cascade import default_stages
 from alignment_data.tagging.spec import TaggerSpec
 
@@ -61,4 +62,5 @@ def run_demo(output: str | Path = "alignment-data-demo", resume: bool = False) -
         f"{filtered['kept'] + filtered['replacements']['written']} documents"
     )
     console.print(f"outputs: {output}/tag, {output}/analysis (CSV, PNG), {output}/filter (kept, flagged, replacements)")
+    run_synthesis_demo(output)
     return filtered
