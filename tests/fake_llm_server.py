@@ -106,6 +106,8 @@ class FakeLLMServer:
         self.max_batch_lines, self.max_batch_bytes = 50_000, 200 * 1024 * 1024
         self.rate, self.burst, self.level, self.updated = None, 2.0, 0.0, time.monotonic()
         self.bodies: list[dict] = []
+        self.released = threading.Event()
+        self.released.set()
         self.httpd: ThreadingHTTPServer | None = None
 
     # -- set-up ---------------------------------------------------------------------------
@@ -113,7 +115,7 @@ class FakeLLMServer:
         handler = type("Handler", (_Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -138,7 +140,16 @@ class FakeLLMServer:
             self.faults[route].extend([fault] * times)
 
     def on(self, event: str, hook: Callable[[dict], None]) -> None:
+        """Run ``hook(info)`` at ``event``: ``request`` (every request, before it is served: method, path,
+        count), ``chat``, ``message``, ``batch_created``, ``message_batch_created`` (before the answer)."""
         self.hooks[event].append(hook)
+
+    def hold(self) -> None:
+        """From now on chat and message requests wait, then get no answer (nothing billed) until :meth:`release`."""
+        self.released.clear()
+
+    def release(self) -> None:
+        self.released.set()
 
     def plan_batch(self, plan: BatchPlan) -> None:
         self.plans.append(plan)
@@ -414,6 +425,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         with fake.lock:
             fake.hits[f"{method} {url.path}"] += 1
+            count = fake.hits[f"{method} {url.path}"]
+        fake.fire("request", {"method": method, "path": url.path, "count": count})
         if anthropic and self.headers.get("anthropic-version") != API_VERSION:
             return self._error(400, "unsupported anthropic-version", True)
         handler = {
@@ -435,10 +448,18 @@ class _Handler(BaseHTTPRequestHandler):
             return self._message_batch(method, parts[3], parts[4:])
         self._error(404, f"no route {method} {url.path}", anthropic, "not_found_error")
 
+    def _held(self) -> bool:
+        """Wait while the server holds requests; a request that was held gets no answer."""
+        if self.fake.released.is_set():
+            return False
+        self.fake.released.wait(30)
+        self._drop()
+        return True
+
     def _chat(self, payload: bytes, query) -> None:
         fake = self.fake
         fake.fire("chat", {})
-        if self._apply_fault("chat", False):
+        if self._held() or self._apply_fault("chat", False):
             return
         wait = fake.rate_wait()
         if wait:
@@ -451,7 +472,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _message(self, payload: bytes, query) -> None:
         fake = self.fake
         fake.fire("message", {})
-        if self._apply_fault("message", True):
+        if self._held() or self._apply_fault("message", True):
             return
         body = json.loads(payload)
         sampling = sorted({"temperature", "top_p", "top_k"} & set(body))

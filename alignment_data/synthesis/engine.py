@@ -93,14 +93,14 @@ class RequestEngine:
         self.backend, self.cache, self.ledger, self.run, self.settings = backend, cache, ledger, run, settings
         self.report, self.label = report, label
         self.stats = EngineStats()
+        if settings.batch and backend.batch_api() is None:
+            raise ConfigError(f"the {backend.name} backend has no batch API; leave out --batch")
         if backend.offline:
             self.price: Price | None = Price(0.0, 0.0)
             self.budget = Budget(None)
             return
         if cache is None:
             raise ConfigError(f"the {backend.name} backend needs a request cache")
-        if settings.batch and backend.batch_api() is None:
-            raise ConfigError(f"the {backend.name} backend has no batch API; leave out --batch")
         self.price = (prices or PriceTable.load()).price(backend.model, settings.batch)
         self.budget = Budget(settings.budget, cache.spent(run))
         self.rng = random.Random(0)

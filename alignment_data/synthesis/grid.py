@@ -2,7 +2,8 @@
 
 ``--per-scenario aligned=N,misaligned=M`` says how many documents each scenario gets per
 stance (the study averaged 123 aligned and 87 misaligned); they are spread evenly over the
-surface forms, the remainder rotating with the scenario so that no form is always short.
+surface forms, the remainders dealt round the forms from one scenario to the next, so
+that no form is always short.
 Each document to write is a :class:`Slot`; the grid reports, per cell, how many it wanted
 and how many were written.
 """
@@ -72,7 +73,8 @@ def plan_slots(scenarios: list[Scenario], forms: list[SurfaceForm], per_scenario
         for stance in STANCES:
             base, extra = divmod(per_scenario.get(stance, 0), len(forms))
             for index, form in enumerate(forms):
-                share = base + (1 if (index - position) % len(forms) < extra else 0)
+                # the remainders of consecutive scenarios go to consecutive forms, round the list
+                share = base + (1 if (index - position * extra) % len(forms) < extra else 0)
                 slots.extend(Slot(scenario, stance, form, number) for number in range(share))
     return slots
 

@@ -8,12 +8,13 @@ evaluation scenario, held-out ones included, in one Aho-Corasick pass per docume
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick_rs
 
-from alignment_data.errors import ConfigError, unknown_choice
+from alignment_data.errors import ConfigError
 from alignment_data.schema import Scenario
 from alignment_data.synthesis.paraphrase import words
 
@@ -39,7 +40,9 @@ def select_scenarios(scenarios: list[Scenario], holdout_splits: Iterable[str] = 
         chosen = []
         for scenario_id in ids:
             if scenario_id not in by_id:
-                raise unknown_choice("scenario id", scenario_id, list(by_id))
+                close = difflib.get_close_matches(scenario_id, list(by_id), n=1, cutoff=0.6)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(f"unknown scenario id {scenario_id!r}{hint}: not in the scenarios file")
             if by_id[scenario_id].split in holdout:
                 raise ConfigError(f"scenario {scenario_id!r} belongs to the held-out split {by_id[scenario_id].split!r}: "
                                   "held-out scenarios never get documents")
