@@ -208,3 +208,23 @@ def test_a_batch_run_killed_after_submitting_is_cancelled_and_what_it_finished_i
     fake.steps_to_end = 2
     summary = synthesize(scenarios, tmp_path / "out", **options)
     assert summary["documents"]["written"] == 6 and summary["requests"]["cached"] == 3 and paid_once(fake)
+
+
+def test_cached_answers_are_parsed_again_for_free_and_base_urls_come_from_the_environment(fake, keys, tmp_path, monkeypatch):
+    sources = tmp_path / "notes.txt"
+    sources.write_text("Corrigibility means accepting correction. " * 20)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_url)  # the SDK's own variable; no --base-url
+    options = {k: v for k, v in api_options(fake).items() if k != "base_url"}
+    first = generate_scenarios(sources, tmp_path / "s.jsonl", **options)
+    again = generate_scenarios(sources, tmp_path / "s.jsonl", split="textbook", **options)
+    assert first["requests"]["sent"] == 1 and again["requests"]["sent"] == 0 and again["requests"]["cached"] == 1
+    assert {s.split for s in read_scenarios(tmp_path / "s.jsonl")} == {"textbook"} and paid_once(fake)
+
+
+def test_the_api_runs_inside_a_running_event_loop(fake, keys, tmp_path):
+    import asyncio
+
+    async def in_a_notebook():
+        return synthesize(scenarios_file(tmp_path / "s.jsonl", 1), tmp_path / "out", **api_options(fake), **GRID)
+
+    assert asyncio.run(in_a_notebook())["documents"]["written"] == 3

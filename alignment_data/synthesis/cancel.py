@@ -8,7 +8,6 @@ rerun of the same command sends only what never got an answer.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from alignment_data.errors import ConfigError, InputError
 from alignment_data.synthesis.backends.base import make_backend
 from alignment_data.synthesis.batches import BatchRunner
+from alignment_data.synthesis.engine import run_async
 from alignment_data.synthesis.options import RequestOptions
 from alignment_data.synthesis.progress import RequestProgress
 from alignment_data.synthesis.runs import STORE_NAME, Run
@@ -45,6 +45,6 @@ def cancel_batches(output: str | Path, run_file: str | Path | None = None, quiet
         finally:
             await backend.aclose()
 
-    cancelled = asyncio.run(cancel())
+    cancelled = run_async(cancel())
     return {"run_tag": record["run_tag"], "cancelled_batches": cancelled, "answers_collected": engine.stats.answered,
             "spent_usd": round(engine.stats.spent_usd, 6)}

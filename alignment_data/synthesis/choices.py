@@ -1,12 +1,15 @@
-"""Choices drawn from a SHA-256 stream, so that the same seed gives the same choices on any machine.
+"""Choices that depend on a seed string only, so the same seed gives the same choices on any machine.
 
-Python's ``random`` promises the same numbers for a seed but not the same ``choice`` across
-versions; the template documents and the prompt variations must never change for a slot.
+The seed string is hashed (SHA-256) into the integer seed of a ``random.Random``, whose
+``random()`` sequence for an integer seed Python guarantees not to change between versions
+(unlike ``choice`` or ``randrange``, which may); every choice is drawn from ``random()``.
+The template documents and the prompt variations must never change for a slot.
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -14,20 +17,16 @@ T = TypeVar("T")
 
 
 class Picker:
-    """Choices drawn from a SHA-256 stream: the same seed, the same choices, everywhere."""
+    """Choices drawn from a generator seeded by a string."""
 
     def __init__(self, seed: str):
-        self.seed, self.block, self.buffer = seed.encode(), 0, b""
+        self.random = random.Random(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big")).random
 
     def number(self, below: int) -> int:
-        if len(self.buffer) < 4:
-            self.buffer += hashlib.sha256(self.seed + self.block.to_bytes(4, "big")).digest()
-            self.block += 1
-        value, self.buffer = int.from_bytes(self.buffer[:4], "big"), self.buffer[4:]
-        return value % below
+        return int(self.random() * below)
 
     def pick(self, options: Sequence[T]) -> T:
-        return options[self.number(len(options))]
+        return options[int(self.random() * len(options))]
 
     def pick_two(self, options: Sequence[T]) -> tuple[T, T]:
         first = self.number(len(options))

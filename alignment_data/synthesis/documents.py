@@ -75,6 +75,7 @@ class DocumentRun:
         self.gates = Gates(options.min_words, options.max_words)
         self.stance = self._stance_check()
         self.accepted: dict[str, int] = {}
+        self.texts: dict[str, str] = {}  # kept texts of an offline backend, which is not cached: written once
         self.rejects: list[dict] = []
         self.unanswered: dict[str, str] = {}
         self.exhausted: set[str] = set()
@@ -134,6 +135,8 @@ class DocumentRun:
                     again.append(slot)
                 else:
                     self.accepted[slot.id] = attempt
+                    if self.backend.offline:
+                        self.texts[slot.id] = text
         return again
 
     def _quoted(self, text: str) -> str | None:
@@ -152,6 +155,10 @@ class DocumentRun:
         chosen = [slot for slot in self.slots if slot.id in self.accepted]
         for start in range(0, len(chosen), CHUNK):
             chunk = chosen[start:start + CHUNK]
+            if self.backend.offline:
+                yield [(slot, self.engine.key(self._request(slot, self.accepted[slot.id])), self.texts.pop(slot.id),
+                        self.accepted[slot.id]) for slot in chunk]
+                continue
             answers = self.engine.fetch([self._request(slot, self.accepted[slot.id]) for slot in chunk])
             yield [(slot, key, clean_text(answer.text), self.accepted[slot.id]) for slot, (key, answer) in zip(chunk, answers)]
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from alignment_data.errors import ConfigError, FatalError, RetryableError
 from alignment_data.synthesis.backends.base import Backend
@@ -28,7 +30,18 @@ from alignment_data.synthesis.requests import Answer, ChatRequest
 from alignment_data.synthesis.retry import RetryPolicy, RetryStats, with_retries
 
 ABORTING_STATUSES = (401, 403, 404)
+T = TypeVar("T")
 MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to the end from synchronous code, also where an event loop already runs (a notebook)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @dataclass(frozen=True)
@@ -133,7 +146,7 @@ class RequestEngine:
         self.stats.estimates.append(estimate.to_dict())
         self.report(f"{self.label}: {len(known):,} of {len(pending):,} answered before; {estimate.line()}")
         self.budget.check_estimate(estimate)
-        failures = asyncio.run(self._send(missing))
+        failures = run_async(self._send(missing))
         answered = self.cache.known(missing)
         failures = {key: failures.get(key, "no answer") for key in missing if key not in answered}
         self.stats.failed += len(failures)
