@@ -135,7 +135,16 @@ def dedup_in_process(texts: list[str], sample: int) -> dict:
     }
 
 
+def peak_memory_mb() -> float:
+    """This process's peak resident memory (VmHWM: a child's ru_maxrss would start at its parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def child(mode: str, corpus: str, output: str) -> None:
+    """One measurement in a fresh process: reading the corpus only, or `dedup` over it."""
     start = time.perf_counter()
     if mode == "read":
         from alignment_data.readers import iter_records
@@ -145,8 +154,7 @@ def child(mode: str, corpus: str, output: str) -> None:
         from alignment_data.synthesis.dedup import dedup_documents
 
         count = dedup_documents(corpus, output, quiet=True)["read"]
-    print(json.dumps({"documents": count, "seconds": round(time.perf_counter() - start, 2),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+    print(json.dumps({"documents": count, "seconds": round(time.perf_counter() - start, 2), "peak_rss_mb": peak_memory_mb()}))
 
 
 def dedup_command(texts: list[str]) -> dict:
@@ -158,8 +166,9 @@ def dedup_command(texts: list[str]) -> dict:
     for mode in ("read", "dedup"):
         target = OUT / "dedup_run"
         shutil.rmtree(target, ignore_errors=True)
-        done = subprocess.run([sys.executable, __file__, "--child", mode, str(corpus), str(target)], capture_output=True,
-                              text=True, check=True)
+        code = f"import synthesis_speed; synthesis_speed.child({mode!r}, {str(corpus)!r}, {str(target)!r})"
+        done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, capture_output=True, text=True,
+                              check=True)
         results[mode] = json.loads(done.stdout.strip().splitlines()[-1])
     results["dedup"]["per_second"] = round(results["dedup"]["documents"] / results["dedup"]["seconds"])
     shutil.rmtree(OUT / "dedup_run", ignore_errors=True)
@@ -220,11 +229,7 @@ def main() -> None:
     parser.add_argument("--baseline-sample", type=int, default=2_000)
     parser.add_argument("--rate", type=float, default=3000.0, help="requests per minute allowed")
     parser.add_argument("--requests", type=int, default=600)
-    parser.add_argument("--child", nargs=3, metavar=("MODE", "CORPUS", "OUTPUT"))
     args = parser.parse_args()
-    if args.child:
-        child(*args.child)
-        return
     OUT.mkdir(parents=True, exist_ok=True)
     results = {"rate_limit": rate_limited_throughput(args.rate, args.requests)}
     print("rate limit", results["rate_limit"], flush=True)

@@ -336,6 +336,18 @@ def _rfc3339(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1e6):06d}Z"
 
 
+def _page(batches: list[dict], query: dict, cursor: str) -> dict:
+    """One page of a newest-first list: ``limit`` items after the id named by ``cursor``."""
+    limit = int(query.get("limit", ["20"])[0])
+    after = query.get(cursor, [None])[0]
+    if after:
+        ids = [batch["id"] for batch in batches]
+        batches = batches[ids.index(after) + 1:] if after in ids else []
+    page = batches[:limit]
+    return {"data": [_public(b) for b in page], "has_more": len(batches) > limit,
+            "first_id": page[0]["id"] if page else None, "last_id": page[-1]["id"] if page else None}
+
+
 def _public(record: dict) -> dict:
     return {key: value for key, value in record.items() if not key.startswith("_")}
 
@@ -537,16 +549,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, _public(batch))
 
     def _list_batches(self, payload: bytes, query) -> None:
-        limit = int(query.get("limit", ["20"])[0])
-        after = query.get("after", [None])[0]
         with self.fake.lock:
             batches = sorted(self.fake.batches.values(), key=lambda b: b["created_at"], reverse=True)
-        if after:
-            ids = [batch["id"] for batch in batches]
-            batches = batches[ids.index(after) + 1:] if after in ids else []
-        page = batches[:limit]
-        self._send(200, {"object": "list", "data": [_public(b) for b in page], "first_id": page[0]["id"] if page else None,
-                         "last_id": page[-1]["id"] if page else None, "has_more": len(batches) > limit})
+        self._send(200, {"object": "list", **_page(batches, query, "after")})
 
     def _batch(self, method: str, batch_id: str, rest: list[str]) -> None:
         fake = self.fake
@@ -590,16 +595,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, _public(batch))
 
     def _list_message_batches(self, payload: bytes, query) -> None:
-        limit = int(query.get("limit", ["20"])[0])
-        after = query.get("after_id", [None])[0]
         with self.fake.lock:
             batches = list(reversed(self.fake.message_batches.values()))
-        if after:
-            ids = [batch["id"] for batch in batches]
-            batches = batches[ids.index(after) + 1:] if after in ids else []
-        page = batches[:limit]
-        self._send(200, {"data": [_public(b) for b in page], "has_more": len(batches) > limit,
-                         "first_id": page[0]["id"] if page else None, "last_id": page[-1]["id"] if page else None})
+        self._send(200, _page(batches, query, "after_id"))
 
     def _message_batch(self, method: str, batch_id: str, rest: list[str]) -> None:
         fake = self.fake

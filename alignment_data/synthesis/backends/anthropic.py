@@ -16,17 +16,8 @@ from typing import Any
 import orjson
 
 from alignment_data.errors import ConfigError
-from alignment_data.synthesis.backends.base import (
-    Backend,
-    BatchAPI,
-    BatchResult,
-    BatchStatus,
-    parse_json_body,
-    register_backend,
-    require_sdk,
-    sdk_call,
-)
-from alignment_data.synthesis.keys import api_key
+from alignment_data.synthesis.backends.base import BatchAPI, BatchResult, BatchStatus, register_backend
+from alignment_data.synthesis.backends.sdk import SDKBackend, parse_json_body, sdk_call
 from alignment_data.synthesis.requests import FINISH_LENGTH, FINISH_REFUSAL, FINISH_STOP, Answer, ChatRequest
 
 FATAL_ERROR_TYPES = ("invalid_request_error", "authentication_error", "permission_error", "not_found_error",
@@ -35,17 +26,12 @@ LIST_SLACK_SECONDS = 3600
 
 
 @register_backend("anthropic")
-class AnthropicBackend(Backend):
+class AnthropicBackend(SDKBackend):
     """The Anthropic API (``ANTHROPIC_API_KEY``; ``--base-url`` or ``ANTHROPIC_BASE_URL`` for another host)."""
 
     endpoint = "/v1/messages"
     key_variable = "ANTHROPIC_API_KEY"
-
-    def __init__(self, settings):
-        super().__init__(settings)
-        self.sdk = require_sdk("anthropic", self.name)
-        self.key = api_key(self.key_variable, self.name)
-        self._client = None
+    sdk_module, client_class = "anthropic", "AsyncAnthropic"
 
     def check(self) -> None:
         if self.settings.temperature is not None:
@@ -57,18 +43,6 @@ class AnthropicBackend(Backend):
         from anthropic._constants import ANTHROPIC_API_VERSION
 
         return ANTHROPIC_API_VERSION
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = self.sdk.AsyncAnthropic(api_key=self.key, base_url=self.settings.base_url, max_retries=0,
-                                                   timeout=self.settings.timeout)
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -5,23 +5,21 @@ body, sends a body online, reads an answer out of a stored raw response, and may
 provider batch API (:class:`BatchAPI`). Its failures are the library's
 :class:`~alignment_data.errors.RetryableError` (429, 5xx, timeouts, dropped connections,
 malformed bodies) or :class:`~alignment_data.errors.FatalError`; the SDKs' own retries are
-off. A new backend is one module with a class decorated ``@register_backend("name")``.
+off (see :mod:`alignment_data.synthesis.backends.sdk`). A new backend is one module with a
+class decorated ``@register_backend("name")``.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-from alignment_data.errors import AlignmentDataError, ConfigError, MissingExtraError, RetryableError, unknown_choice
+from alignment_data.errors import ConfigError, unknown_choice
 from alignment_data.synthesis.requests import Answer, ChatRequest, request_hash
-from alignment_data.synthesis.retry import status_error
 
-T = TypeVar("T")
 BUILTIN_MODULES = {
     "openai": "alignment_data.synthesis.backends.openai",
     "anthropic": "alignment_data.synthesis.backends.anthropic",
@@ -171,58 +169,3 @@ def backend_class(name: str) -> type[Backend]:
 
 def make_backend(name: str, settings: BackendSettings | None = None) -> Backend:
     return backend_class(name)(settings or BackendSettings())
-
-
-def require_sdk(module: str, backend: str):
-    """Import a provider SDK, or say which extra brings it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise MissingExtraError(f"the {backend} backend needs the {module} package: "
-                                "pip install 'alignment-data[synthesis]'") from None
-
-
-def parse_json_body(content: bytes, what: str) -> dict[str, Any]:
-    """A response body as JSON; a malformed one is retryable (a proxy or a dropped connection cut it)."""
-    try:
-        value = json.loads(content)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise RetryableError(f"{what}: malformed JSON in the response ({error})") from None
-    if not isinstance(value, dict):
-        raise RetryableError(f"{what}: malformed JSON in the response (not an object)")
-    return value
-
-
-async def sdk_call(call: Callable[[], Awaitable[T]], sdk, what: str) -> T:
-    """Await an SDK call, turning its exceptions into the library's retryable and fatal errors."""
-    try:
-        return await call()
-    except AlignmentDataError:
-        raise
-    except sdk.APIStatusError as error:
-        message = f"{what}: HTTP {error.status_code}: {_error_message(error)}"
-        raise status_error(error.status_code, error.response.headers, message) from None
-    except (sdk.APITimeoutError, sdk.APIConnectionError) as error:
-        kind = "timeout" if isinstance(error, sdk.APITimeoutError) else "connection error"
-        raise RetryableError(f"{what}: {kind} ({error.__cause__ or error})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise RetryableError(f"{what}: malformed JSON in the response ({error})") from None
-    except Exception as error:
-        if _is_transport_error(error):
-            raise RetryableError(f"{what}: connection error ({type(error).__name__}: {error})") from None
-        raise
-
-
-def _is_transport_error(error: Exception) -> bool:
-    """httpx2's transport errors (a connection dropped while a body streamed) are retryable."""
-    return any(cls.__module__.startswith("httpx2") and cls.__name__ in ("TransportError", "StreamError")
-               for cls in type(error).__mro__)
-
-
-def _error_message(error) -> str:
-    body = getattr(error, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return str(getattr(error, "message", "") or error)

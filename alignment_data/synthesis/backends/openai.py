@@ -15,17 +15,8 @@ from typing import Any
 import orjson
 
 from alignment_data.errors import ConfigError
-from alignment_data.synthesis.backends.base import (
-    Backend,
-    BatchAPI,
-    BatchResult,
-    BatchStatus,
-    parse_json_body,
-    register_backend,
-    require_sdk,
-    sdk_call,
-)
-from alignment_data.synthesis.keys import api_key
+from alignment_data.synthesis.backends.base import BatchAPI, BatchResult, BatchStatus, register_backend
+from alignment_data.synthesis.backends.sdk import SDKBackend, parse_json_body, sdk_call
 from alignment_data.synthesis.requests import FINISH_FILTERED, FINISH_LENGTH, FINISH_REFUSAL, FINISH_STOP, Answer, ChatRequest
 from alignment_data.synthesis.retry import RETRYABLE_STATUSES
 
@@ -41,19 +32,13 @@ def takes_temperature(model: str) -> bool:
 
 
 @register_backend("openai")
-class OpenAIBackend(Backend):
+class OpenAIBackend(SDKBackend):
     """The OpenAI API (``OPENAI_API_KEY``; ``--base-url`` or ``OPENAI_BASE_URL`` for another host)."""
 
     endpoint = BATCH_ENDPOINT
     key_variable = "OPENAI_API_KEY"
-    key_required = True
+    sdk_module, client_class = "openai", "AsyncOpenAI"
     max_tokens_field = "max_completion_tokens"
-
-    def __init__(self, settings):
-        super().__init__(settings)
-        self.sdk = require_sdk("openai", self.name)
-        self.key = api_key(self.key_variable, self.name, self.key_required) or "unused"
-        self._client = None
 
     def check(self) -> None:
         if self.settings.temperature is not None and not takes_temperature(self.model):
@@ -63,18 +48,6 @@ class OpenAIBackend(Backend):
     @property
     def api_version(self) -> str:
         return "v1"
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = self.sdk.AsyncOpenAI(api_key=self.key, base_url=self.settings.base_url, max_retries=0,
-                                                timeout=self.settings.timeout)
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
