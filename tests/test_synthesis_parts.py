@@ -15,7 +15,7 @@ from alignment_data.synthesis.cost import Budget, Estimate, Price, PriceTable
 from alignment_data.synthesis.demo import demo_scenarios_path
 from alignment_data.synthesis.grid import parse_per_scenario, plan_slots
 from alignment_data.synthesis.holdout import VerbatimIndex, select_scenarios
-from alignment_data.synthesis.ledger import COLLECTED, PLANNED, SUBMITTED, BatchLedger, custom_id
+from alignment_data.synthesis.ledger import COLLECTED, PLANNED, BatchLedger, custom_id
 from alignment_data.synthesis.minhash import DedupSettings, MinHasher, NearDuplicateIndex
 from alignment_data.synthesis.paraphrase import action, break_runs, first_person, words
 from alignment_data.synthesis.prompts.documents import DocumentSettings, document_request
@@ -138,7 +138,7 @@ def test_cache_and_ledger_keep_answers_and_intents(tmp_path):
     ledger.collected(intent)
     reopened = BatchLedger(store)
     assert reopened.open_intents("run", "openai") == [] and reopened.known_batch_ids("openai") == {"batch_1"}
-    assert [i.state for i in reopened.run_intents("run")] == [COLLECTED] and SUBMITTED != COLLECTED
+    assert intent.state == COLLECTED
     assert custom_id("f" * 32, "0123" * 16) == "ffffffffff_" + ("0123" * 16)[:53]
     assert KEY.encode() not in store.read_bytes()
 

@@ -228,3 +228,17 @@ def test_the_api_runs_inside_a_running_event_loop(fake, keys, tmp_path):
         return synthesize(scenarios_file(tmp_path / "s.jsonl", 1), tmp_path / "out", **api_options(fake), **GRID)
 
     assert asyncio.run(in_a_notebook())["documents"]["written"] == 3
+
+
+def test_a_bad_request_fails_alone_and_a_bad_key_stops_the_run(fake, keys, tmp_path, monkeypatch):
+    from alignment_data.errors import FatalError
+
+    scenarios = scenarios_file(tmp_path / "s.jsonl", 1)
+    fake.inject("chat", Fault("status", 400))
+    first = synthesize(scenarios, tmp_path / "out", **api_options(fake, concurrency=1), **GRID)
+    assert first["documents"]["unanswered"] == 1 and first["documents"]["written"] == 2 and first["documents"]["accounted"]
+    assert "HTTP 400" in next(r for r in read_jsonl(tmp_path / "out" / "rejects.jsonl") if r["reason"] == "no_answer")["detail"]
+    assert synthesize(scenarios, tmp_path / "out", **api_options(fake), **GRID)["documents"]["written"] == 3
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong")
+    with pytest.raises(FatalError, match="HTTP 401"):
+        synthesize(scenarios, tmp_path / "other", **api_options(fake), **GRID)

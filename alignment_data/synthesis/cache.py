@@ -39,9 +39,6 @@ class RequestCache:
         self.path = Path(path)
         self.db = connect(self.path)
 
-    def close(self) -> None:
-        self.db.close()
-
     def known(self, hashes: Iterable[str]) -> set[str]:
         """The hashes among ``hashes`` that have an answer."""
         hashes, found = list(hashes), set()
@@ -77,6 +74,3 @@ class RequestCache:
         """Dollars the answers paid for by ``run`` cost (unpriced answers count nothing)."""
         row = self.db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM answers WHERE run = ?", (run,)).fetchone()
         return float(row[0])
-
-    def __len__(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]

@@ -8,6 +8,7 @@ show the rate it reports.
 
 from __future__ import annotations
 
+import importlib.util
 from importlib import resources
 from pathlib import Path
 
@@ -22,10 +23,16 @@ def demo_scenarios_path() -> Path:
     return Path(str(resources.files("alignment_data").joinpath("data", "demo_scenarios.jsonl")))
 
 
-def run_synthesis_demo(output: str | Path) -> dict:
-    """Write template documents for the bundled scenarios into ``output/synthesize``, dedup into ``output/dedup``."""
+def run_synthesis_demo(output: str | Path) -> dict | None:
+    """Write template documents for the bundled scenarios into ``output/synthesize``, dedup into ``output/dedup``.
+
+    Without the ``synthesis`` extra (datasketch for near-duplicates) the step says so and is skipped.
+    """
     output = Path(output)
     console.rule("4. synthesize: template documents for the bundled scenarios (offline, held-out scenarios skipped)")
+    if importlib.util.find_spec("datasketch") is None:
+        console.print("skipped: synthesis needs the synthesis extra: pip install 'alignment-data[synthesis]'", markup=False)
+        return None
     summary = synthesize(demo_scenarios_path(), output / "synthesize", backend="template", quiet=True)
     scenarios, documents, grid = summary["scenarios"], summary["documents"], summary["grid"]
     console.print(f"{scenarios['used']} scenarios x 2 stances x {len(summary['surface_forms'])} surface forms: "

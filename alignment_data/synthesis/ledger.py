@@ -66,9 +66,6 @@ class BatchLedger:
     def __init__(self, path: str | Path):
         self.db = connect(path)
 
-    def close(self) -> None:
-        self.db.close()
-
     def plan(self, run: str, backend: str, model: str, hashes: list[str], estimate_usd: float,
              name: str | None = None) -> Intent:
         """Record a new intent for ``hashes`` (committed before anything is sent)."""
@@ -113,9 +110,6 @@ class BatchLedger:
         """Intents of ``run`` on ``backend`` whose results are not collected yet, oldest first."""
         marks = ",".join("?" * len(OPEN_STATES))
         return self._intents(f"run = ? AND backend = ? AND state IN ({marks})", (run, backend, *OPEN_STATES))
-
-    def run_intents(self, run: str) -> list[Intent]:
-        return self._intents("run = ?", (run,))
 
     def known_batch_ids(self, backend: str) -> set[str]:
         """Provider batch ids some intent already claims."""

@@ -27,18 +27,11 @@ class Passage:
     chunk: int
     text: str
 
-    @property
-    def words(self) -> int:
-        return len(self.text.split())
-
 
 @dataclass(frozen=True)
 class Skipped:
     source: str
     reason: str
-
-    def to_dict(self) -> dict:
-        return {"source": self.source, "reason": self.reason}
 
 
 def _pieces(paragraph: str, limit: int) -> list[str]:

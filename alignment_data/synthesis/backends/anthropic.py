@@ -132,7 +132,7 @@ class AnthropicBatches(BatchAPI):
         batch = await self._call(lambda: self.batches.retrieve(batch_id), "retrieve")
         counts = batch.request_counts
         done = counts.succeeded + counts.errored + counts.canceled + counts.expired
-        return BatchStatus(batch.processing_status == "ended", batch.processing_status, done, done + counts.processing)
+        return BatchStatus(batch.processing_status == "ended", done, done + counts.processing)
 
     async def results(self, batch_id: str) -> tuple[list[BatchResult], str]:
         content = await self._call(lambda: self.backend._raw(self.batches.with_raw_response.results(batch_id)), "download")

@@ -42,7 +42,6 @@ class BackendSettings:
 @dataclass(frozen=True)
 class BatchStatus:
     ended: bool
-    state: str
     done: int
     total: int
 

@@ -121,7 +121,7 @@ class OpenAIBatches(BatchAPI):
         batch = await self._call(lambda: self.backend.client.batches.retrieve(batch_id), "retrieve")
         counts = batch.request_counts
         done = (counts.completed + counts.failed) if counts else 0
-        return BatchStatus(batch.status in ENDED, batch.status, done, counts.total if counts else 0)
+        return BatchStatus(batch.status in ENDED, done, counts.total if counts else 0)
 
     async def _lines(self, file_id: str | None) -> list[dict]:
         if not file_id:
