@@ -116,18 +116,23 @@ def test_online_runs_killed_at_random_requests_pay_once_and_finish_as_if_never_k
         generator.process.wait()
         fake.release()
 
+    deciding = threading.Lock()
     for count in random.Random(2).sample(range(2, 6), 2):  # both fit in what is left after the first kill
         def hold_and_kill(info, count=count):
-            if info["path"] == "/v1/chat/completions" and info["count"] == count and generator.killed < 2:
+            if info["path"] != "/v1/chat/completions" or info["count"] != count:
+                return
+            with deciding:
+                if generator.killed >= 2 or not fake.released.is_set():  # done, or a kill of this run is under way
+                    return
                 fake.hold()
-                threading.Thread(target=kill_when_answers_are_recorded).start()
+            threading.Thread(target=kill_when_answers_are_recorded).start()
 
         fake.on("request", hold_and_kill)
     runs = []
     while not runs or runs[-1] != 0:
         runs.append(generator.run())
         fake.hits.clear()
-    assert runs.count(-signal.SIGKILL) == 2
+    assert runs.count(-signal.SIGKILL) == 2, (runs, generator.killed, sum(fake.paid.values()))
     assert (tmp_path / "out" / "documents" / "documents.jsonl").read_bytes() == expected
     assert len(fake.paid) == 15 and max(fake.paid.values()) == 1
 
