@@ -212,6 +212,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from alignment_data.analysis.diversity import DEFAULT_MAX_DOCS, DEFAULT_THRESHOLD
     from alignment_data.pipeline.recipes import FilterOptions
+    from alignment_data.synthesis.commands import add_synthesis_commands
     from alignment_data.tagging.embedding import HeadParams
     from alignment_data.tagging.fasttext import FastTextParams
 
@@ -279,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", default="alignment-data-demo", help="folder for the demo's outputs")
     demo.add_argument("--resume", action="store_true")
     demo.set_defaults(func=cmd_demo)
+    add_synthesis_commands(commands)
 
     from alignment_data.eval.commands import add_eval_commands
 

@@ -15,6 +15,7 @@ from alignment_data.analysis import analyze_corpus
 from alignment_data.errors import InputError
 from alignment_data.pipeline.recipes import ExecutorConfig, run_filter_from_tags, run_tag
 from alignment_data.report import console, print_run_summary
+from alignment_data.synthesis.demo import run_synthesis_demo
 from alignment_data.tagging.cascade import default_stages
 from alignment_data.tagging.spec import TaggerSpec
 
@@ -30,8 +31,11 @@ def _prepare(output: Path, resume: bool) -> None:
     if output.exists() and any(output.iterdir()) and not resume:
         if not (output / MARKER).is_file():
             raise InputError("folder exists and was not made by the demo; choose another --output", str(output))
-        for name in ("tag", "analysis", "filter"):
-            shutil.rmtree(output / name, ignore_errors=True)
+        for entry in output.iterdir():  # a folder the demo made: its old outputs go
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            elif entry.name != MARKER:
+                entry.unlink()
     output.mkdir(parents=True, exist_ok=True)
     (output / MARKER).write_text(json.dumps({"corpus": str(demo_corpus_path())}) + "\n")
 
@@ -61,6 +65,7 @@ def run_demo(output: str | Path = "alignment-data-demo", resume: bool = False) -
         f"{filtered['kept'] + filtered['replacements']['written']} documents"
     )
     console.print(f"outputs: {output}/tag, {output}/analysis (CSV, PNG), {output}/filter (kept, flagged, replacements)")
+    run_synthesis_demo(output)
 
     from alignment_data.eval.demo import run_eval_demo
 

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from tests.helpers import TRAIN_TEXTS
+from tests.synthesis_helpers import fake, keys  # noqa: F401  (fixtures of the synthesis tests)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -33,7 +33,10 @@ from alignment_data.tagging.fields import (
 from alignment_data.tagging.policy import DEFAULT_POLICY, POLICY_NAMES, FilterPolicy, check_policy, make_policy
 
 ESCALATE_RULES = ("any_term", "flagged")
-STAGE_NAMES = ("fasttext", "embedding")
+STAGE_NAMES = ("fasttext", "embedding", "llm-judge")
+JUDGE = "llm-judge"
+JUDGE_SETTINGS_HELP = ("a setting of the LLM judge, KEY=VALUE: backend (default openai), model (gpt-4o-mini), base_url, "
+                       "cache, max_chars, concurrency")
 
 
 def default_cascade_config() -> dict:
@@ -46,15 +49,16 @@ def default_stages() -> tuple[str, ...]:
     """fastText then the embedding model when the ``semantic`` extra is installed, else fastText alone."""
     from alignment_data.tagging.embedding import semantic_extra_installed
 
-    return STAGE_NAMES if semantic_extra_installed() else ("fasttext",)
+    return ("fasttext", "embedding") if semantic_extra_installed() else ("fasttext",)
 
 
 @dataclass(frozen=True)
 class CascadeOptions:
     """The cascade's stages and their models, the escalation rule and the policy."""
 
-    stages: tuple[str, ...] = option((), "model stage after the blocklist, in order: fasttext, embedding "
-                                         "(default: both when the semantic extra is installed)", choices=STAGE_NAMES)
+    stages: tuple[str, ...] = option((), "model stage after the blocklist, in order: fasttext, embedding, llm-judge "
+                                         "(default: fasttext and embedding when the semantic extra is installed; "
+                                         "llm-judge, last, only when named)", choices=STAGE_NAMES)
     model: str | None = model_field()
     head: str | None = head_field()
     encoder: str | None = encoder_field()
@@ -66,6 +70,9 @@ class CascadeOptions:
                                   choices=ESCALATE_RULES)
     device: str | None = device_field()
     encode_batch_size: int = option(DEFAULT_ENCODE_BATCH, "chunks the sentence encoder embeds at once")
+    judge: tuple[str, ...] = option((), JUDGE_SETTINGS_HELP, metavar="KEY=VALUE")
+    judge_confidence: float = option(0.9, "with an llm-judge stage, the stage before it decides only when its top label "
+                                          "has at least this probability, and passes the rest to the judge")
 
     def __post_init__(self) -> None:
         check_policy(self.policy, "cascade", POLICY_NAMES)
@@ -74,6 +81,8 @@ class CascadeOptions:
                 raise unknown_choice("cascade stage", name, STAGE_NAMES)
         if len(set(self.stages)) != len(self.stages):
             raise ConfigError(f"a cascade stage is named twice: {', '.join(self.stages)}")
+        if JUDGE in self.stages[:-1]:
+            raise ConfigError("the llm-judge stage can only be the last stage of the cascade")
         if self.escalate is not None and self.escalate not in ESCALATE_RULES:
             raise unknown_choice("escalate rule", self.escalate, ESCALATE_RULES)
 
@@ -124,6 +133,10 @@ class ModelStage:
 
 
 def _stage_tagger(name: str, options: CascadeOptions) -> Tagger:
+    if name == JUDGE:
+        from alignment_data.synthesis.judge import JudgeOptions, JudgeTagger
+
+        return JudgeTagger.from_options(JudgeOptions(options.judge, options.policy, options.threshold))
     if name == "fasttext":
         from alignment_data.tagging.fasttext import FastTextTagger
 
@@ -137,13 +150,17 @@ def _assemble(options: CascadeOptions) -> dict:
     """The parts of a cascade for ``options``: shipped stage settings, unless a stage's model is the user's."""
     names = options.resolved_stages()
     config = default_cascade_config()
-    variant = config["variants"].get("+".join(names), {})
+    judged = names[-1] == JUDGE  # the shipped settings of the stages before the judge still apply
+    variant = config["variants"].get("+".join(names[:-1] if judged else names), {})
     settings = {stage["name"]: stage for stage in variant.get("stages", [])}
     stages = []
     for name in names:
         setting = settings.get(name, {})
         stages.append(ModelStage(_stage_tagger(name, options), setting.get("confidence", 0.0), frozenset(setting.get("decides", ()))))
-    custom = (options.model is not None and "fasttext" in names) or (options.head is not None and "embedding" in names)
+    if judged and len(stages) > 1:
+        stages[-2] = replace(stages[-2], confidence=max(stages[-2].confidence, options.judge_confidence))
+    # a user's own model, or a judge deciding last, brings its own thresholds (and decides alone)
+    custom = (options.model is not None and "fasttext" in names) or (options.head is not None and "embedding" in names) or judged
     thresholds = variant["thresholds"] if variant and not custom else stages[-1].tagger.thresholds
     return {
         "blocklist": BlocklistTagger.from_options(BlocklistOptions(options.terms)),
