@@ -28,7 +28,15 @@ from alignment_data.errors import ConfigError, InputError, unknown_choice
 from alignment_data.options import option
 from alignment_data.pipeline.corpus_reader import corpus_reader
 from alignment_data.pipeline.counts import check_not_all_rejected, read_json, write_json, write_summary
-from alignment_data.pipeline.steps import ApplyPolicy, ReplaceFlagged, SplitFlagged, TagDocuments, WorkerSetup, exit_when_gone
+from alignment_data.pipeline.steps import (
+    ApplyPolicy,
+    DrawReplacements,
+    ReplaceFlagged,
+    SplitFlagged,
+    TagDocuments,
+    WorkerSetup,
+    exit_when_gone,
+)
 from alignment_data.readers import InputFiles
 from alignment_data.tagging.policy import check_policy, make_policy
 from alignment_data.tagging.spec import TaggerSpec
@@ -273,11 +281,13 @@ def _filter(reader, decide, output, executor, options, refill: FilterOptions, in
             f"{output}/counts",
             _writer(f"{output}/rejected", "jsonl"),
             flagged_writer=_writer(f"{output}/flagged", options.output_format),
+            record_kept_keys=refill.replace,
         ),
         _writer(f"{output}/kept", options.output_format),
     ]
     followers = []
     if refill.replace:
+        followers.append([DrawReplacements(f"{output}/counts", seed=refill.seed)])
         followers.append([ReplaceFlagged(f"{output}/kept", f"{output}/counts", seed=refill.seed),
                           _writer(f"{output}/replacements", options.output_format)])
     return _run(pipeline, output, executor, info, followers)
