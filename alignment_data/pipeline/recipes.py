@@ -25,6 +25,7 @@ from datatrove.io import get_datafolder
 from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
 
 from alignment_data.errors import ConfigError, InputError, unknown_choice
+from alignment_data.mixing.decision import policy_from_decision
 from alignment_data.options import option
 from alignment_data.pipeline.corpus_reader import corpus_reader
 from alignment_data.pipeline.counts import check_not_all_rejected, read_json, write_json, write_summary
@@ -38,7 +39,6 @@ from alignment_data.pipeline.steps import (
     exit_when_gone,
 )
 from alignment_data.readers import InputFiles
-from alignment_data.tagging.policy import check_policy, make_policy
 from alignment_data.tagging.spec import TaggerSpec
 
 EXECUTORS = ("local", "slurm", "ray")
@@ -254,11 +254,8 @@ def run_filter_from_tags(
     if summary is None or summary.get("command") != "tag" or "decision" not in summary:
         raise InputError("not a finished `alignment-data tag` run (no summary.json with its decision)", tag_run)
     decision = summary["decision"]
-    name = policy or decision["policy"]["name"]
-    check_policy(name, summary["tagger"]["name"], tuple(decision["policies"]))
-    if threshold is None and name == decision["policy"]["name"]:
-        threshold = decision["policy"].get("threshold")
-    chosen = make_policy(name, threshold, decision["thresholds"])
+    chosen = policy_from_decision(decision, summary["tagger"]["name"], policy, threshold)
+    name = chosen.name
     reader, files = corpus_reader(f"{tag_run}/tagged", "text", "id")
     info = {"command": "filter", "from_tags": tag_run, "input": summary.get("input"), "tagger": summary["tagger"],
             "policy": name, **_run_info(options, executor), **asdict(refill),

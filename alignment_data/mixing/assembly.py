@@ -1,0 +1,176 @@
+"""Writing one output file of a mix from its spans, at copy speed: nothing is tokenized again.
+
+Token files: the spans' tokens are copied out of the memory-mapped source token files
+(neighbouring spans of one source in one copy), with the ``.ds.index`` of document ends
+and the ``.ds.metadata`` datatrove writes. Mapped pages are released as the copy goes, so
+memory stays flat however large the sources. Text files: each document's stored JSON line
+is copied as it is, or, for a replacement copy or a later epoch of a synthetic document,
+with its id changed to ``<id>#copy<k>`` or ``<id>#epoch<e>``; Parquet files hold ``id``,
+``text`` and ``metadata`` (a JSON string), as ``alignment-data filter`` writes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from alignment_data.mixing.plan import REPLACEMENT, SYNTHETIC
+from alignment_data.mixing.store import TokenizedFolder
+
+RELEASE_EVERY = 64 << 20  # bytes copied between releases of mapped pages
+BATCH = 4096  # spans read from a plan file at a time
+
+
+class _Sources:
+    """Memory maps of the source files, opened once each and released together."""
+
+    def __init__(self, folders: dict[int, TokenizedFolder], kind: str):
+        self.folders, self.kind = folders, kind
+        self.maps: dict[tuple[int, int], mmap.mmap] = {}
+        self.copied = 0
+
+    def get(self, pool: int, part: int) -> mmap.mmap:
+        key = (pool, part)
+        if key not in self.maps:
+            folder = self.folders[pool]
+            path = folder.token_path(part) if self.kind == "tokens" else folder.texts_path(part)
+            with open(path, "rb") as stream:
+                self.maps[key] = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
+        return self.maps[key]
+
+    def read(self, pool: int, part: int, start: int, length: int) -> bytes:
+        data = self.get(pool, part)[start : start + length]
+        self.copied += length
+        if self.copied >= RELEASE_EVERY:
+            self.release()
+        return data
+
+    def release(self) -> None:
+        """Drop the mapped pages from this process (the page cache keeps them)."""
+        for mapped in self.maps.values():
+            if mapped:
+                mapped.madvise(mmap.MADV_DONTNEED)
+        self.copied = 0
+
+    def close(self) -> None:
+        for mapped in self.maps.values():
+            if mapped:
+                mapped.close()
+
+
+def _batches(plan_file: Path):
+    for batch in pq.ParquetFile(plan_file).iter_batches(batch_size=BATCH):
+        yield {name: batch.column(name).to_numpy(zero_copy_only=False) for name in batch.schema.names}
+
+
+def _pools(spans: dict) -> np.ndarray:
+    return (spans["source"] == SYNTHETIC).astype(np.int64)
+
+
+class _Digest:
+    """A file being written, with its SHA-256 and size."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.stream, self.hash, self.size = open(path, "wb"), hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> None:
+        self.stream.write(data)
+        self.hash.update(data)
+        self.size += len(data)
+
+    def close(self) -> dict:
+        self.stream.close()
+        return {"bytes": self.size, "sha256": self.hash.hexdigest()}
+
+
+def write_token_file(plan_file: Path, folders: dict[int, TokenizedFolder], path: Path, token_size: int, label: str) -> dict:
+    """Copy a token file's spans into ``path`` (``.ds``), with its ``.ds.index`` and ``.ds.metadata``."""
+    sources = _Sources(folders, "tokens")
+    out = _Digest(path)
+    ends: list[np.ndarray] = []
+    written = 0
+    for spans in _batches(plan_file):
+        pools, starts, lengths = _pools(spans), spans["token_start"] * token_size, spans["tokens"] * token_size
+        # neighbouring spans of one source file are copied at once
+        breaks = np.flatnonzero((pools[1:] != pools[:-1]) | (spans["part"][1:] != spans["part"][:-1])
+                                | (starts[1:] != starts[:-1] + lengths[:-1])) + 1
+        for first, last in zip(np.r_[0, breaks], np.r_[breaks, len(starts)]):
+            if last > first:
+                out.write(sources.read(int(pools[first]), int(spans["part"][first]), int(starts[first]),
+                                       int(starts[last - 1] + lengths[last - 1] - starts[first])))
+        piece_ends = written + np.cumsum(spans["tokens"])
+        ends.append(piece_ends[spans["end_of_document"]])
+        written = int(piece_ends[-1]) if len(piece_ends) else written
+    sources.close()
+    facts = {"file": path.name, **out.close(), "tokens": written}
+    document_ends = np.concatenate(ends) if ends else np.zeros(0, np.int64)
+    if not len(document_ends) or document_ends[-1] != written:  # a document continues in the next file
+        document_ends = np.append(document_ends, written)
+    index = document_ends.astype("<u8").tobytes()
+    Path(f"{path}.index").write_bytes(index)
+    Path(f"{path}.metadata").write_text(f"{label}|{token_size}\n{written}\n{_humanized(written)}")
+    facts.update(documents=int(len(document_ends)), index_sha256=hashlib.sha256(index).hexdigest())
+    return facts
+
+
+def _humanized(count: int) -> str:
+    """The token count as datatrove's metadata files show it (``171.9KT``)."""
+    import humanize
+
+    return humanize.metric(count, unit="T")
+
+
+def write_text_file(plan_file: Path, folders: dict[int, TokenizedFolder], path: Path, output_format: str) -> dict:
+    """Copy a text file's documents into ``path`` (JSONL lines, or a Parquet file of id, text, metadata)."""
+    sources = _Sources(folders, "texts")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = _Digest(path) if output_format == "jsonl" else None
+    writer = None
+    documents = 0
+    for spans in _batches(plan_file):
+        rows = {"id": [], "text": [], "metadata": []}
+        for pool, part, start, length, source, copy in zip(_pools(spans).tolist(), spans["part"].tolist(),
+                                                           spans["text_start"].tolist(), spans["text_bytes"].tolist(),
+                                                           spans["source"].tolist(), spans["copy"].tolist()):
+            line = sources.read(pool, part, start, length)
+            renamed = _renamed(source, copy)
+            if out is not None and renamed is None:
+                out.write(line)
+                continue
+            record = orjson.loads(line)
+            if renamed is not None:
+                record["id"] = f"{record['id']}{renamed}"
+            if out is not None:
+                out.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+            else:
+                rows["id"].append(record["id"])
+                rows["text"].append(record["text"])
+                rows["metadata"].append(orjson.dumps(record["metadata"]).decode())
+        documents += len(spans["source"])
+        if out is None and rows["id"]:
+            table = pa.table(rows)
+            writer = writer or pq.ParquetWriter(path, table.schema, compression="zstd")
+            writer.write_table(table)
+    sources.close()
+    if out is not None:
+        return {"file": path.name, **out.close(), "documents": documents}
+    if writer is not None:
+        writer.close()
+    data = path.read_bytes()
+    return {"file": path.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "documents": documents}
+
+
+def _renamed(source: int, copy: int) -> str | None:
+    """The id suffix of a repeated document: ``#copy<k>`` (replacement) or ``#epoch<e>`` (synthetic, e >= 1)."""
+    if source == REPLACEMENT:
+        return f"#copy{copy}"
+    if source == SYNTHETIC and copy:
+        return f"#epoch{copy}"
+    return None
