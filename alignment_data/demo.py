@@ -13,6 +13,7 @@ from pathlib import Path
 
 from alignment_data.analysis import analyze_corpus
 from alignment_data.errors import InputError
+from alignment_data.mixing.demo import run_mixing_demo
 from alignment_data.pipeline.recipes import ExecutorConfig, run_filter_from_tags, run_tag
 from alignment_data.report import console, print_run_summary
 from alignment_data.tagging.cascade import default_stages
@@ -61,4 +62,7 @@ def run_demo(output: str | Path = "alignment-data-demo", resume: bool = False) -
         f"{filtered['kept'] + filtered['replacements']['written']} documents"
     )
     console.print(f"outputs: {output}/tag, {output}/analysis (CSV, PNG), {output}/filter (kept, flagged, replacements)")
+
+    console.rule("4. mix: the study's data conditions from the same tags, token-exact, tokenized once")
+    run_mixing_demo(output / "mix", output / "tag", executor)
     return filtered

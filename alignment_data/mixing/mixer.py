@@ -134,20 +134,32 @@ class DiscourseMixer:
         return manifest
 
     @classmethod
+    def from_manifest(cls, manifest_path: str | Path, work_dir: str | Path | None = None, executor=None,
+                      **overrides) -> DiscourseMixer:
+        """The mixer a mix's ``manifest.json`` was built with (its inputs and tokenizer);
+        ``overrides`` (base, synthetic, tokenizer) replace them."""
+        from alignment_data.tagging.spec import TaggerSpec
+
+        try:
+            manifest = json.loads(Path(manifest_path).read_text("utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise InputError(f"not a readable manifest: {error}", str(manifest_path)) from None
+        if manifest.get("command") != "mix":
+            raise InputError("not the manifest.json of a mix", str(manifest_path), field="command")
+        base_facts = manifest["inputs"]["base"]
+        tagger = base_facts.get("tagger")
+        return cls(overrides.get("base") or _input_path(base_facts), overrides.get("tokenizer") or manifest["tokenizer"]["path"],
+                   overrides.get("synthetic") or _input_path(manifest["inputs"].get("synthetic")), work_dir=work_dir,
+                   executor=executor, tagger=TaggerSpec.from_dict(tagger) if tagger else None,
+                   eos_token=manifest["tokenizer"]["eos_token"])
+
+    @classmethod
     def repeat(cls, manifest_path: str | Path, output: str | Path, executor=None, work_dir: str | Path | None = None) -> dict:
         """Build again what a mix's ``manifest.json`` describes (same inputs, tokenizer, recipe and settings)."""
         from alignment_data.mixing.recipes import load_recipe
-        from alignment_data.tagging.spec import TaggerSpec
 
         recipe, settings = load_recipe(manifest_path)
-        if settings is None:
-            raise InputError("not the manifest.json of a mix", str(manifest_path), field="command")
-        manifest = json.loads(Path(manifest_path).read_text("utf-8"))
-        paths = {role: _input_path(facts) for role, facts in manifest["inputs"].items()}
-        tagger = ((manifest["inputs"]["base"] or {}).get("tagger"))
-        mixer = cls(paths["base"], manifest["tokenizer"]["path"], paths.get("synthetic"),
-                    work_dir=work_dir or Path(output) / INPUTS, executor=executor,
-                    tagger=TaggerSpec.from_dict(tagger) if tagger else None, eos_token=manifest["tokenizer"]["eos_token"])
+        mixer = cls.from_manifest(manifest_path, work_dir or Path(output) / INPUTS, executor)
         return mixer.build(recipe, output, settings)
 
 

@@ -41,7 +41,7 @@ from alignment_data.schema import TAG_KEY, Tag
 
 SOURCES = ("base", "replacement", "synthetic")
 BASE, REPLACEMENT, SYNTHETIC = range(3)
-POOL_COLUMNS = ["part", "row", "token_start", "tokens", "key_hash", "text_start", "text_bytes"]
+POOL_COLUMNS = ["part", "row", "token_start", "tokens", "key_hash", "text_start", "text_bytes", "rows"]
 
 
 @dataclass
@@ -58,6 +58,7 @@ class Pool:
     key_hash: np.ndarray
     text_start: np.ndarray
     text_bytes: np.ndarray
+    rows: np.ndarray  # position of each document in the folder's side tables, read in part order
 
     @classmethod
     def load(cls, folder: TokenizedFolder, extra: tuple[str, ...] = ()) -> tuple[Pool, dict[str, np.ndarray]]:
@@ -69,11 +70,16 @@ class Pool:
         columns = {name: values[order] for name, values in columns.items()}
         for name in ("text_start", "text_bytes"):
             columns.setdefault(name, np.full(len(order), -1))
+        columns["rows"] = order
         pool = cls(folder, *(columns[name].astype(np.uint64 if name == "key_hash" else np.int64) for name in POOL_COLUMNS))
         return pool, columns
 
     def subset(self, mask: np.ndarray) -> Pool:
         return Pool(self.folder, *(getattr(self, name)[mask] for name in POOL_COLUMNS))
+
+    def column(self, name: str) -> np.ndarray:
+        """A side-table column for the pool's documents, in pool order."""
+        return self.folder.columns([name])[name][self.rows]
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -144,8 +150,17 @@ class MixPlan:
     def offsets(self) -> np.ndarray:
         return self.stream.offsets
 
-    def pool(self, source: int) -> Pool:
-        return self.synthetic if source == SYNTHETIC else self.base
+    def frame(self):
+        """One row per stream item (see :func:`alignment_data.mixing.views.plan_frame`)."""
+        from alignment_data.mixing.views import plan_frame
+
+        return plan_frame(self)
+
+    def plot(self, bins: int = 50):
+        """Where the synthetic tokens fall in the stream (see :func:`alignment_data.mixing.views.plot_synthetic`)."""
+        from alignment_data.mixing.views import plot_synthetic
+
+        return plot_synthetic(self, bins)
 
 
 def _decide(folder: TokenizedFolder, columns: dict[str, np.ndarray], recipe: Recipe) -> tuple[np.ndarray, dict]:
