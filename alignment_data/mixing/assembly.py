@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from alignment_data.mixing.plan import REPLACEMENT, SYNTHETIC
 from alignment_data.mixing.store import TokenizedFolder
 
-RELEASE_EVERY = 64 << 20  # bytes copied between releases of mapped pages
+RELEASE_EVERY = 16 << 20  # bytes copied between releases of mapped pages
 BATCH = 4096  # spans read from a plan file at a time
 
 

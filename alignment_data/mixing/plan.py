@@ -64,9 +64,8 @@ class Pool:
     def load(cls, folder: TokenizedFolder, extra: tuple[str, ...] = ()) -> tuple[Pool, dict[str, np.ndarray]]:
         """The pool and its ``extra`` side-table columns, both in canonical order."""
         texts = ("text_start", "text_bytes") if folder.has_texts else ()
-        columns = folder.columns(["file", "line", "token_start", "tokens", "key_hash", *texts, *extra])
-        codes = np.unique(columns["file"], return_inverse=True)[1] if len(columns["file"]) else np.zeros(0, np.int64)
-        order = np.lexsort((columns["line"], codes))
+        columns = folder.columns(["line", "token_start", "tokens", "key_hash", *texts, *extra])
+        order = np.lexsort((columns["line"], folder.file_codes()))
         columns = {name: values[order] for name, values in columns.items()}
         for name in ("text_start", "text_bytes"):
             columns.setdefault(name, np.full(len(order), -1))
@@ -174,9 +173,10 @@ def _decide(folder: TokenizedFolder, columns: dict[str, np.ndarray], recipe: Rec
     flagged = np.zeros(len(columns["tag"]), dtype=bool)
     labels: dict[str, int] = {}
     for position, (stored, file, line) in enumerate(zip(columns["tag"], columns["file"], columns["line"])):
+        where = folder.shown(file)
         if stored is None:
-            raise InputError("document has no stored tag", f"{folder.path}: {file}", int(line), f"metadata.{TAG_KEY}")
-        tag = policy.decide(Tag.from_dict(json.loads(stored), file, int(line)))
+            raise InputError("document has no stored tag", where, int(line), f"metadata.{TAG_KEY}")
+        tag = policy.decide(Tag.from_dict(json.loads(stored), where, int(line)))
         flagged[position] = tag.flagged
         if tag.flagged:
             labels[tag.label or "unlabelled"] = labels.get(tag.label or "unlabelled", 0) + 1
@@ -222,7 +222,7 @@ def _boundary(settings: MixSettings, total: float, final: float, placement: str)
 def make_plan(base_folder: TokenizedFolder, synthetic_folder: TokenizedFolder | None, recipe: Recipe,
               settings: MixSettings) -> MixPlan:
     """Plan ``recipe`` over the tokenized base (and synthetic documents)."""
-    base_extra = ("tag",) if recipe.base == "filtered" else ()
+    base_extra = ("tag", "file") if recipe.base == "filtered" else ()
     base, columns = Pool.load(base_folder, base_extra)
     if not len(base):
         raise InputError("the base holds no documents", str(base_folder.path))

@@ -57,9 +57,10 @@ class Placement:
         kind, _, value = str(text).partition(":")
         if kind == "last":
             try:
-                return cls("last", float(value))
+                final = float(value)
             except ValueError:
                 raise ConfigError(f"placement last:F needs a number F in (0, 1), got {text!r}") from None
+            return cls("last", final)
         if value:
             raise ConfigError(f"placement {text!r}: expected uniform or last:F")
         return cls(kind)

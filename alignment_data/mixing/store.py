@@ -151,6 +151,20 @@ class TokenizedFolder:
         out["row"] = np.concatenate([np.arange(length, dtype=np.int64) for length in lengths]) if lengths else np.zeros(0, np.int64)
         return out
 
+    def shown(self, file: str) -> str:
+        """Where a side-table ``file`` was read from, as error messages name it."""
+        return f"{self.manifest['input_root']}/{file}"
+
+    def file_codes(self) -> np.ndarray:
+        """For every side-table row (in part order), the rank of its input file among the sorted file names."""
+        tables = [pq.read_table(self.path / part.table_file, columns=["file"]).column("file").combine_chunks().dictionary_encode()
+                  for part in self.parts]
+        names = sorted({name for table in tables for name in table.dictionary.to_pylist()})
+        rank = {name: code for code, name in enumerate(names)}
+        codes = [np.array([rank[name] for name in table.dictionary.to_pylist()], dtype=np.int64)[table.indices.to_numpy()]
+                 for table in tables if len(table)]
+        return np.concatenate(codes) if codes else np.zeros(0, np.int64)
+
     def token_path(self, part: int) -> Path:
         return self.path / self.parts[part].token_file
 

@@ -287,7 +287,7 @@ def run_tokenize(
     if spec is not None:
         pipeline.append(TagDocuments(spec, stats_folder=f"{output}/counts"))
     pipeline.append(TokenizeDocuments(output, tokenizer, _writer(f"{output}/rejected", "jsonl"), kind, options))
-    extra = {"input_files": input_checksums(read_from), "decision": summary["decision"] if summary else None,
+    extra = {"input_files": input_checksums(read_from), "input_root": files.shown("").rstrip("/"), "decision": summary["decision"] if summary else None,
              "tag_run": {key: summary[key] for key in ("read", "rejected")} if summary else None}
     start = time.time()
     job = executor.build(pipeline, f"{output}/logs/tokenize")
@@ -329,7 +329,8 @@ def write_tokenize_manifest(output: str, extra: dict) -> dict:
         taggers = read_task_files(f"{output}/counts", ".tagger.json")
         decision = taggers[0] if taggers else None
     manifest = {
-        "command": "tokenize", "kind": info.get("kind"), "input": info.get("input"), "input_files": extra["input_files"],
+        "command": "tokenize", "kind": info.get("kind"), "input": info.get("input"), "input_root": extra["input_root"],
+        "input_files": extra["input_files"],
         "tokenizer": info.get("tokenizer"), "tagger": info.get("tagger"), "decision": decision, "tag_run": extra.get("tag_run"),
         "read": documents + counts.rejected, "documents": documents, "rejected": counts.rejected,
         "rejected_by_reason": dict(sorted(counts.rejected_by_reason.items())), "rejection_examples": counts.rejection_examples,
