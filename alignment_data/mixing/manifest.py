@@ -25,7 +25,7 @@ from pathlib import Path
 
 from alignment_data import __version__
 from alignment_data.errors import InputError
-from alignment_data.mixing.plan import SYNTHETIC, MixPlan
+from alignment_data.mixing.plan import MixPlan
 from alignment_data.mixing.store import MANIFEST, TokenizedFolder
 from alignment_data.mixing.tokenizer import TrainingTokenizer
 
@@ -44,23 +44,20 @@ def input_facts(given: str | None, folder: TokenizedFolder | None) -> dict | Non
             "rejected_when_tokenized": manifest["rejected"], "tag_run": manifest.get("tag_run"), "tagger": manifest.get("tagger")}
 
 
-def draft(plan: MixPlan, condition: str, inputs: dict, tokenizer: TrainingTokenizer, header: dict) -> dict:
+def draft(plan: MixPlan, condition: str, inputs: dict, tokenizer: TrainingTokenizer) -> dict:
     """The manifest without its files' checksums."""
     facts, settings = plan.facts, plan.settings
-    stream, offsets = plan.stream, plan.offsets
     stages = []
     for number, stage in enumerate(plan.stages):
-        files = [entry for entry in header["files"] if entry["stage"] == number]
-        inside = (offsets >= stage.start) & (offsets < stage.end)
-        tokens = stage.end - stage.start
+        files = [entry for entry in plan.header["files"] if entry["stage"] == number]
         samples = sum(entry["tokens"] // (settings.sequence_length + 1) for entry in files)
         steps = samples // settings.samples_per_step
         stages.append({
-            "name": stage.name, "folder": f"stage-{number}", "start_step": stage.start_step, "tokens": tokens,
-            "documents_starting": int(inside.sum()),
-            "synthetic_tokens": int(stream.tokens[inside & (stream.source == SYNTHETIC)].sum()),
+            "name": stage.name, "folder": f"stage-{number}", "start_step": stage.start_step, "tokens": stage.end - stage.start,
+            "documents_starting": sum(entry["documents_starting"] for entry in files),
+            "synthetic_tokens": sum(entry["synthetic_tokens"] for entry in files),
             "samples": samples, "steps": steps,
-            "tokens_unread_by_whole_steps": tokens - steps * settings.tokens_per_step,
+            "tokens_unread_by_whole_steps": stage.end - stage.start - steps * settings.tokens_per_step,
             "files": len(files),
         })
     return {

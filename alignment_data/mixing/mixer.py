@@ -23,12 +23,12 @@ from alignment_data.mixing.conditions import condition as preset
 from alignment_data.mixing.manifest import draft, input_facts, write_draft
 from alignment_data.mixing.plan import MixPlan, make_plan
 from alignment_data.mixing.recipes import MixSettings, Recipe
-from alignment_data.mixing.shards import write_plan
 from alignment_data.mixing.store import MANIFEST, TokenizedFolder
 from alignment_data.mixing.tokenizer import TrainingTokenizer
 from alignment_data.outputs import claim_output_folder
 
 INPUTS = "inputs"
+PLAN = "plan"
 
 
 class DiscourseMixer:
@@ -103,8 +103,10 @@ class DiscourseMixer:
         recipe = preset(condition) if isinstance(condition, str) else condition
         return recipe.with_changes(**changes)
 
-    def plan(self, condition: str | Recipe = "unfiltered", settings: MixSettings | None = None, **changes) -> MixPlan:
-        """The plan of a condition, computed from the side tables (nothing is written).
+    def plan(self, condition: str | Recipe = "unfiltered", settings: MixSettings | None = None, folder: str | Path | None = None,
+             **changes) -> MixPlan:
+        """The plan of a condition, computed from the side tables into ``folder`` (a temporary
+        folder by default): nothing is tokenized and no token is copied.
 
         ``plan.frame()`` is one row per stream item; ``plan.plot()`` shows where the
         synthetic tokens fall in the stream.
@@ -112,7 +114,8 @@ class DiscourseMixer:
         recipe = self.recipe(condition, **changes)
         base = self.tokenized("base", needs_tags=recipe.base == "filtered")
         synthetic = self.tokenized("synthetic") if recipe.synthetic is not None else None
-        return make_plan(base, synthetic, recipe, settings or MixSettings())
+        return make_plan(base, synthetic, recipe, settings or MixSettings(), Path(folder) if folder else None,
+                         self.tokenizer.path, self.tokenizer.token_size)
 
     def build(self, condition: str | Recipe, output: str | Path, settings: MixSettings | None = None, **changes) -> dict:
         """Plan ``condition`` and write it to ``output`` (stage folders + ``manifest.json``); return the manifest
@@ -121,11 +124,10 @@ class DiscourseMixer:
 
         output = _claim(Path(output))
         start = time.time()
-        plan = self.plan(condition, settings, **changes)
-        header = write_plan(plan, output, self.tokenizer.path, self.tokenizer.token_size)
-        inputs = {"base": input_facts(self.base_path, plan.base.folder),
-                  "synthetic": input_facts(self.synthetic_path, plan.synthetic.folder if plan.synthetic else None)}
-        write_draft(output, draft(plan, plan.recipe.name, inputs, self.tokenizer, header))
+        plan = self.plan(condition, settings, output / PLAN, **changes)
+        inputs = {"base": input_facts(self.base_path, self._folders["base"]),
+                  "synthetic": input_facts(self.synthetic_path, self._folders.get("synthetic") if plan.recipe.synthetic else None)}
+        write_draft(output, draft(plan, plan.recipe.name, inputs, self.tokenizer))
         executor = self._executor()
         manifest = run_assembly(str(output), executor)
         (output / "run.json").write_text(json.dumps({"command": "mix", "executor": executor.kind, "tasks": executor.tasks,

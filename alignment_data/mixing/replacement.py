@@ -57,10 +57,12 @@ class Arrivals:
     def __len__(self) -> int:
         return len(self.index)
 
+    def order(self) -> np.ndarray:
+        """Positions of the arrivals in draw order: by time, then key hash, then number."""
+        return np.lexsort((self.number, self.hash, self.time))
+
     def ordered(self) -> Arrivals:
-        """The arrivals in draw order: by time, then key hash, then number."""
-        order = np.lexsort((self.number, self.hash, self.time))
-        return self.take(order)
+        return self.take(self.order())
 
     def take(self, positions: np.ndarray) -> Arrivals:
         return Arrivals(self.index[positions], self.number[positions], self.time[positions], self.hash[positions])
@@ -172,27 +174,44 @@ def copy_numbers(index: np.ndarray) -> np.ndarray:
     return out
 
 
-def with_replacement(hashes: np.ndarray, weights: np.ndarray, budget: Budget, seed: int, purpose: str) -> Draw:
-    """Uniform draws with replacement until ``budget`` (of ``weights``) is met.
+def initial_horizon(budget: Budget, documents: int, weight: int, heaviest: int) -> float:
+    """A first horizon for ``budget`` over a pool of ``documents`` weighing ``weight`` (the heaviest ``heaviest``)."""
+    return (budget.high * 1.1 + 2 * heaviest) / weight + (LOOKAHEAD + 10) / documents
 
-    The horizon grows until the draws cover the budget with room to search; the draws
-    themselves never depend on it.
+
+def draw_to_budget(arrivals_up_to, budget: Budget, horizon: float) -> tuple[Arrivals, np.ndarray, bool]:
+    """Draws with replacement until ``budget`` is met, from ``arrivals_up_to(horizon)`` = (arrivals, their weights).
+
+    Returns the last arrivals computed, the positions in them of the draws taken (in draw
+    order), and whether the total is in range. The horizon doubles until the draws cover
+    the budget with room to search; the draws themselves never depend on it.
     """
+    while True:
+        drawn, weights = arrivals_up_to(horizon)
+        order = drawn.order()
+        ordered_weights = weights[order]
+        covered = int(np.searchsorted(np.cumsum(ordered_weights), budget.high, side="left"))
+        if covered + LOOKAHEAD < len(order):
+            break
+        horizon *= 2
+    positions, in_range = fit(ordered_weights, budget)
+    return drawn, order[positions], in_range
+
+
+def with_replacement(hashes: np.ndarray, weights: np.ndarray, budget: Budget, seed: int, purpose: str) -> Draw:
+    """Uniform draws with replacement from a pool held in memory until ``budget`` (of ``weights``) is met."""
     weights = np.asarray(weights, dtype=np.int64)
     pool = int(weights.sum())
     if not len(weights) or budget.high <= 0:
         return Draw(np.zeros(0, np.int64), np.zeros(0, np.int64), 0, budget.low <= 0, len(weights), pool)
-    horizon = (budget.high * 1.1 + 2 * float(weights.max())) / pool + (LOOKAHEAD + 10) / len(weights)
-    while True:
-        drawn = arrivals_before(hashes, horizon, seed, purpose).ordered()
-        drawn_weights = weights[drawn.index]
-        covered = int(np.searchsorted(np.cumsum(drawn_weights), budget.high, side="left"))
-        if covered + LOOKAHEAD < len(drawn):
-            break
-        horizon *= 2
-    positions, in_range = fit(drawn_weights, budget)
-    index = drawn.index[positions]
-    return Draw(index, copy_numbers(index), int(drawn_weights[positions].sum()), in_range, len(weights), pool)
+
+    def arrivals_up_to(horizon: float) -> tuple[Arrivals, np.ndarray]:
+        drawn = arrivals_before(hashes, horizon, seed, purpose)
+        return drawn, weights[drawn.index]
+
+    drawn, taken, in_range = draw_to_budget(arrivals_up_to, budget, initial_horizon(budget, len(weights), pool, int(weights.max())))
+    index = drawn.index[taken]
+    return Draw(index, copy_numbers(index), int(weights[index].sum()), in_range, len(weights), pool)
 
 
 def without_replacement(hashes: np.ndarray, weights: np.ndarray, budget: Budget, seed: int, purpose: str) -> Draw:

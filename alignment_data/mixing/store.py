@@ -134,36 +134,27 @@ class TokenizedFolder:
     def has_texts(self) -> bool:
         return all(part.texts_file for part in self.parts)
 
-    def columns(self, names: list[str]) -> dict[str, np.ndarray]:
-        """Side-table columns over every part in part order, plus ``part`` (the part's position)
-        and ``row`` (the row within it)."""
-        tables = [pq.read_table(self.path / part.table_file, columns=names) for part in self.parts]
+    def part_columns(self, part: int, names: list[str]) -> dict[str, np.ndarray]:
+        """Side-table columns of one part (numbers as numpy arrays, text as object arrays);
+        ``text_start`` and ``text_bytes`` are -1 in a folder tokenized without texts."""
+        wanted = [name for name in names if self.has_texts or name not in ("text_start", "text_bytes")]
+        table = pq.read_table(self.path / self.parts[part].table_file, columns=wanted)
         out: dict[str, np.ndarray] = {}
         for name in names:
-            chunks = [table.column(name) for table in tables]
+            if name not in wanted:
+                out[name] = np.full(len(table), -1, dtype=np.int64)
+                continue
             kind = TABLE_SCHEMA.field(name).type
-            if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
-                out[name] = np.concatenate([chunk.to_numpy() for chunk in chunks]) if chunks else np.zeros(0, kind.to_pandas_dtype())
+            column = table.column(name)
+            if pa.types.is_integer(kind):
+                out[name] = column.to_numpy().astype(np.uint64 if name == "key_hash" else np.int64)
             else:
-                out[name] = np.array([value for chunk in chunks for value in chunk.to_pylist()], dtype=object)
-        lengths = [len(table) for table in tables]
-        out["part"] = np.repeat(np.arange(len(tables), dtype=np.int64), lengths)
-        out["row"] = np.concatenate([np.arange(length, dtype=np.int64) for length in lengths]) if lengths else np.zeros(0, np.int64)
+                out[name] = np.fromiter(column.to_pylist(), dtype=object, count=len(column))
         return out
 
     def shown(self, file: str) -> str:
         """Where a side-table ``file`` was read from, as error messages name it."""
         return f"{self.manifest['input_root']}/{file}"
-
-    def file_codes(self) -> np.ndarray:
-        """For every side-table row (in part order), the rank of its input file among the sorted file names."""
-        tables = [pq.read_table(self.path / part.table_file, columns=["file"]).column("file").combine_chunks().dictionary_encode()
-                  for part in self.parts]
-        names = sorted({name for table in tables for name in table.dictionary.to_pylist()})
-        rank = {name: code for code, name in enumerate(names)}
-        codes = [np.array([rank[name] for name in table.dictionary.to_pylist()], dtype=np.int64)[table.indices.to_numpy()]
-                 for table in tables if len(table)]
-        return np.concatenate(codes) if codes else np.zeros(0, np.int64)
 
     def token_path(self, part: int) -> Path:
         return self.path / self.parts[part].token_file
