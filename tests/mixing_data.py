@@ -38,6 +38,26 @@ def synthetic_rows(count: int, seed: int = 0) -> list[dict]:
     return rows
 
 
+def build_inputs(root: Path) -> Path:
+    """A blocklist tag run of 300 web and 40 AI-risk pages in two files, tokenized as ``root/base``,
+    and 60 synthetic documents tokenized as ``root/synth``."""
+    from alignment_data.mixing.tokenizer import TrainingTokenizer
+    from alignment_data.pipeline.recipes import ExecutorConfig, run_tag
+    from alignment_data.pipeline.tokenize import run_tokenize
+    from alignment_data.tagging.spec import TaggerSpec
+    from tests.helpers import write_jsonl
+
+    quiet = ExecutorConfig(quiet=True)
+    for part in range(2):
+        write_jsonl(root / "corpus" / f"p{part}.jsonl", corpus_rows(150, 20, seed=part, prefix=f"p{part}-"))
+    run_tag(str(root / "corpus"), str(root / "tag"), TaggerSpec("blocklist"), quiet)
+    write_jsonl(root / "synthetic.jsonl", synthetic_rows(60))
+    tokenizer = TrainingTokenizer.from_path(TOKENIZER)
+    run_tokenize(str(root / "tag"), str(root / "base"), tokenizer, executor=quiet)
+    run_tokenize(str(root / "synthetic.jsonl"), str(root / "synth"), tokenizer, synthetic=True, executor=quiet)
+    return root
+
+
 def stage_tokens(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """All tokens of a stage folder's ``.ds`` files in order, and the document ends (global offsets)."""
     tokens, ends, offset = [], [], 0

@@ -16,7 +16,7 @@ from alignment_data.pipeline.recipes import ExecutorConfig, run_tag
 from alignment_data.pipeline.tokenize import run_tokenize
 from alignment_data.tagging.spec import TaggerSpec
 from tests.helpers import write_jsonl
-from tests.mixing_data import TOKENIZER, corpus_rows, output_bytes, stage_tokens, stream_tokens, synthetic_rows
+from tests.mixing_data import TOKENIZER, build_inputs, corpus_rows, output_bytes, stage_tokens, stream_tokens
 
 SETTINGS = MixSettings(sequence_length=64, global_batch_tokens=64 * 8, shard_tokens=3_000)
 QUIET = ExecutorConfig(quiet=True)
@@ -24,16 +24,7 @@ QUIET = ExecutorConfig(quiet=True)
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    """A blocklist tag run of 300 web and 40 AI-risk pages in two files, and both inputs tokenized."""
-    root = tmp_path_factory.mktemp("inputs")
-    for part in range(2):
-        write_jsonl(root / "corpus" / f"p{part}.jsonl", corpus_rows(150, 20, seed=part, prefix=f"p{part}-"))
-    run_tag(str(root / "corpus"), str(root / "tag"), TaggerSpec("blocklist"), QUIET)
-    write_jsonl(root / "synthetic.jsonl", synthetic_rows(60))
-    tokenizer = TrainingTokenizer.from_path(TOKENIZER)
-    run_tokenize(str(root / "tag"), str(root / "base"), tokenizer, executor=QUIET)
-    run_tokenize(str(root / "synthetic.jsonl"), str(root / "synth"), tokenizer, synthetic=True, executor=QUIET)
-    return root
+    return build_inputs(tmp_path_factory.mktemp("inputs"))
 
 
 @pytest.fixture(scope="module")

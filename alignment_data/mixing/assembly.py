@@ -1,9 +1,10 @@
 """Writing one output file of a mix from its spans, at copy speed: nothing is tokenized again.
 
-Token files: the spans' tokens are copied out of the memory-mapped source token files
-(neighbouring spans of one source in one copy), with the ``.ds.index`` of document ends
-and the ``.ds.metadata`` datatrove writes. Mapped pages are released as the copy goes, so
-memory stays flat however large the sources. Text files: each document's stored JSON line
+Token files: the spans' tokens are copied out of the source token files with positioned
+reads (neighbouring spans of one source in one read; the page cache serves repeats), with
+the ``.ds.index`` of document ends and the ``.ds.metadata`` datatrove writes; a read holds
+one run of spans at a time, so memory stays flat however large the sources. (Memory-mapping
+the sources was measured to map far more than it copied: neighbouring pages come along.) Text files: each document's stored JSON line
 is copied as it is, or, for a replacement copy or a later epoch of a synthetic document,
 with its id changed to ``<id>#copy<k>`` or ``<id>#epoch<e>``; Parquet files hold ``id``,
 ``text`` and ``metadata`` (a JSON string), as ``alignment-data filter`` writes them.
@@ -12,7 +13,7 @@ with its id changed to ``<id>#copy<k>`` or ``<id>#epoch<e>``; Parquet files hold
 from __future__ import annotations
 
 import hashlib
-import mmap
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,48 +21,36 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from alignment_data.errors import InputError
 from alignment_data.mixing.plan import REPLACEMENT, SYNTHETIC
 from alignment_data.mixing.store import TokenizedFolder
 
-RELEASE_EVERY = 16 << 20  # bytes copied between releases of mapped pages
 BATCH = 4096  # spans read from a plan file at a time
+READ_BYTES = 8 << 20  # the most read at once from a source file
 
 
 class _Sources:
-    """Memory maps of the source files, opened once each and released together."""
+    """The source files, opened once each; spans are read with positioned reads, so nothing is
+    mapped into (or kept in) this process's memory beyond the span being copied."""
 
     def __init__(self, folders: dict[int, TokenizedFolder], kind: str):
         self.folders, self.kind = folders, kind
-        self.maps: dict[tuple[int, int], mmap.mmap] = {}
-        self.copied = 0
-
-    def get(self, pool: int, part: int) -> mmap.mmap:
-        key = (pool, part)
-        if key not in self.maps:
-            folder = self.folders[pool]
-            path = folder.token_path(part) if self.kind == "tokens" else folder.texts_path(part)
-            with open(path, "rb") as stream:
-                self.maps[key] = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
-        return self.maps[key]
+        self.files: dict[tuple[int, int], int] = {}
 
     def read(self, pool: int, part: int, start: int, length: int) -> bytes:
-        data = self.get(pool, part)[start : start + length]
-        self.copied += length
-        if self.copied >= RELEASE_EVERY:
-            self.release()
+        key = (pool, part)
+        if key not in self.files:
+            folder = self.folders[pool]
+            self.files[key] = os.open(folder.token_path(part) if self.kind == "tokens" else folder.texts_path(part), os.O_RDONLY)
+        data = os.pread(self.files[key], length, start)
+        if len(data) != length:
+            raise InputError(f"a span of {length} bytes at byte {start} runs past the end of the file: it changed since "
+                             "it was tokenized", str(self.folders[pool].path), field=f"part {part}")
         return data
 
-    def release(self) -> None:
-        """Drop the mapped pages from this process (the page cache keeps them)."""
-        for mapped in self.maps.values():
-            if mapped:
-                mapped.madvise(mmap.MADV_DONTNEED)
-        self.copied = 0
-
     def close(self) -> None:
-        for mapped in self.maps.values():
-            if mapped:
-                mapped.close()
+        for descriptor in self.files.values():
+            os.close(descriptor)
 
 
 def _batches(plan_file: Path):
@@ -102,9 +91,9 @@ def write_token_file(plan_file: Path, folders: dict[int, TokenizedFolder], path:
         breaks = np.flatnonzero((pools[1:] != pools[:-1]) | (spans["part"][1:] != spans["part"][:-1])
                                 | (starts[1:] != starts[:-1] + lengths[:-1])) + 1
         for first, last in zip(np.r_[0, breaks], np.r_[breaks, len(starts)]):
-            if last > first:
-                out.write(sources.read(int(pools[first]), int(spans["part"][first]), int(starts[first]),
-                                       int(starts[last - 1] + lengths[last - 1] - starts[first])))
+            begin, end = int(starts[first]), int(starts[last - 1] + lengths[last - 1]) if last > first else 0
+            for position in range(begin, end, READ_BYTES):
+                out.write(sources.read(int(pools[first]), int(spans["part"][first]), position, min(READ_BYTES, end - position)))
         piece_ends = written + np.cumsum(spans["tokens"])
         ends.append(piece_ends[spans["end_of_document"]])
         written = int(piece_ends[-1]) if len(piece_ends) else written
