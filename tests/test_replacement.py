@@ -5,7 +5,6 @@ import json
 from collections import Counter
 
 import numpy as np
-import pytest
 
 from alignment_data.mixing.keyed import key_hashes, uniforms
 from alignment_data.mixing.replacement import (
@@ -93,8 +92,7 @@ DOCS = [{"id": f"web{i}", "text": f"Recipe {i}: bread, butter and jam."} for i i
 DOCS += [{"id": f"ai{i}", "text": "The rogue AI deceived its creators and caused human extinction."} for i in range(5)]
 
 
-@pytest.mark.parametrize("tasks", [2, 3])
-def test_filter_draws_the_same_copies_whatever_the_number_of_tasks(tmp_path, tasks):
+def test_filter_draws_the_same_copies_whatever_the_number_of_tasks(tmp_path):
     folder = tmp_path / "in"
     for part in range(3):
         write_jsonl(folder / f"p{part}.jsonl", [{**doc, "id": f"{doc['id']}-{part}"} for doc in DOCS[part::3]])
@@ -107,5 +105,5 @@ def test_filter_draws_the_same_copies_whatever_the_number_of_tasks(tmp_path, tas
         return sorted(json.loads(line)["id"] for path in (out / "replacements").glob("*") for line in gzip.open(path))
 
     one = copies("one", 1)
-    assert one == copies("many", tasks)
+    assert one == copies("many", 3)
     assert len(one) == 5 and all("#copy" in copy and copy.startswith("web") for copy in one)

@@ -126,3 +126,16 @@ def test_tokenizers_that_cannot_be_used_are_named(tmp_path):
         TrainingTokenizer.from_path(TOKENIZER, eos_token="</s>")
     folder_tokenizer = TrainingTokenizer.from_path(TOKENIZER)
     assert (folder_tokenizer.eos_token, folder_tokenizer.eos_id, folder_tokenizer.vocab_size) == ("<|endoftext|>", 0, 4096)
+
+
+def test_the_tokenize_command(tmp_path, capsys):
+    from alignment_data.cli import main
+
+    path = write_jsonl(tmp_path / "syn.jsonl", synthetic_rows(5))
+    assert main(["tokenize", "--input", str(path), "--synthetic", "--tokenizer", TOKENIZER, "--output", str(tmp_path / "t"),
+                 "--no-text", "--quiet"]) == 0
+    assert "read 5 = tokenized 5 + rejected 0" in " ".join(capsys.readouterr().out.split())
+    folder = TokenizedFolder(tmp_path / "t")
+    assert folder.kind == "synthetic" and not folder.has_texts and not (tmp_path / "t" / "texts" / "00000.jsonl").exists()
+    assert main(["tokenize", "--input", str(path), "--tokenizer", TOKENIZER, "--output", str(tmp_path / "t")]) == 2
+    assert "output folder is not empty" in capsys.readouterr().err

@@ -1,0 +1,249 @@
+"""Tokenize once, mix at copy speed: each figure beside a baseline measured in the same run.
+
+Builds a corpus of real text (the external web pages and AI-discourse documents, cycled
+with fresh ids), tags it with the blocklist, trains a byte-level BPE tokenizer on the
+external texts, and then measures, every measurement in its own process pinned to one core:
+
+- tokenize (``run_tokenize``: datatrove's DocumentTokenizer + side table + texts) against
+  the bare tokenizer's ``encode_batch`` over the same texts already in memory;
+- assembling a condition from the tokenized inputs (writing its token files) against ``cp``
+  of the same number of bytes;
+- the four study conditions built from one tokenization against tokenizing once;
+- a text mix (``--format jsonl``) against a plain datatrove JsonlReader -> JsonlWriter copy;
+- peak memory of a mix at 1x and 10x the input (10x: the tokenized input as ten parts).
+
+    python benchmarks/mixing_speed.py [--mb 20] [--vocab 32768]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("RAYON_NUM_THREADS", "1")  # the tokenizers library encodes on one thread
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import orjson  # noqa: E402
+from _data import AI_DISCOURSE, ROOT, WEB, read_texts  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out" / "mixing"
+SETTINGS = {"sequence_length": 2048, "global_batch_tokens": 2048 * 64}
+STUDY = ("unfiltered", "filtered", "misalignment_upsampled", "alignment_upsampled")
+
+
+def build_corpus(path: Path, megabytes: float) -> int:
+    """Real documents (web and AI discourse, interleaved), cycled with fresh ids, up to ``megabytes``."""
+    texts = [text for folder in (WEB, AI_DISCOURSE) for rows in read_texts(folder).values() for _, text in rows]
+    texts = [texts[i] for i in sorted(range(len(texts)), key=lambda i: (i * 7919) % len(texts))]
+    size = index = 0
+    with open(path, "wb") as out:
+        while size < megabytes * 1e6:
+            line = orjson.dumps({"id": f"doc-{index}", "text": texts[index % len(texts)]}) + b"\n"
+            out.write(line)
+            size += len(line)
+            index += 1
+    return size
+
+
+def build_synthetic(path: Path, copies: int) -> None:
+    """The bundled example synthetic documents, cycled with fresh ids."""
+    from alignment_data.mixing.demo import demo_synthetic_path
+
+    rows = [json.loads(line) for line in open(demo_synthetic_path(), encoding="utf-8")]
+    with open(path, "w", encoding="utf-8") as out:
+        for copy in range(copies):
+            for row in rows:
+                out.write(json.dumps({**row, "id": f"{row['id']}-{copy}"}) + "\n")
+
+
+def train_tokenizer(folder: Path, vocab: int) -> Path:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    texts = [text for source in (WEB, AI_DISCOURSE) for rows in read_texts(source).values() for _, text in rows]
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab, special_tokens=["<|endoftext|>"], show_progress=False,
+                                                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer.save(str(folder / "tokenizer.json"))
+    return folder / "tokenizer.json"
+
+
+def peak_kb() -> int:
+    return int(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")))
+
+
+def child(mode: str, args: list[str]) -> dict:
+    """One measurement, in this process: seconds (and peak memory)."""
+    from alignment_data.pipeline.recipes import ExecutorConfig
+
+    local = ExecutorConfig(tasks=1, workers=1, quiet=True)
+    start = time.perf_counter()
+    if mode == "encode":
+        from tokenizers import Tokenizer
+
+        corpus, tokenizer_file = args
+        texts = [orjson.loads(line)["text"] for line in open(corpus, "rb")]
+        tokenizer = Tokenizer.from_file(tokenizer_file)
+        start = time.perf_counter()
+        count = sum(len(encoding.ids) for first in range(0, len(texts), 1000) for encoding in tokenizer.encode_batch(texts[first : first + 1000]))
+        return {"seconds": time.perf_counter() - start, "tokens": count}
+    if mode == "tokenize":
+        from alignment_data.mixing.tokenizer import TrainingTokenizer
+        from alignment_data.pipeline.tokenize import run_tokenize
+
+        source, tokenizer_file, output, synthetic = args
+        manifest = run_tokenize(source, output, TrainingTokenizer.from_path(tokenizer_file), synthetic=synthetic == "1", executor=local)
+        return {"seconds": time.perf_counter() - start, "tokens": manifest["tokens"]}
+    if mode in ("mix", "plan"):
+        from alignment_data import DiscourseMixer, MixSettings
+
+        base, synthetic, tokenizer_file, output, condition, output_format = args
+        mixer = DiscourseMixer(base, tokenizer_file, synthetic, executor=local)
+        settings = MixSettings(**SETTINGS, format=output_format)
+        if mode == "plan":
+            mixer.plan(condition, settings, folder=Path(output))
+            return {"seconds": time.perf_counter() - start}
+        manifest = mixer.build(condition, output, settings)
+        files = [entry for stage in manifest["stages"] for entry in stage["files"]]
+        return {"seconds": time.perf_counter() - start, "bytes": sum(entry["bytes"] for entry in files),
+                "tokens": manifest["tokens"]["total"], "peak_mb": peak_kb() / 1e3}
+    if mode == "assemble":
+        from alignment_data.pipeline.assemble import run_assembly
+
+        (output,) = args
+        run_assembly(output, local)
+        return {"seconds": time.perf_counter() - start}
+    if mode == "datatrove_copy":
+        from datatrove.executor import LocalPipelineExecutor
+        from datatrove.pipeline.readers import JsonlReader
+        from datatrove.pipeline.writers import JsonlWriter
+
+        corpus, output = args
+        LocalPipelineExecutor([JsonlReader(os.path.dirname(corpus), glob_pattern=os.path.basename(corpus)),
+                               JsonlWriter(output + "/copy", compression=None)], tasks=1, logging_dir=output + "/logs").run()
+        return {"seconds": time.perf_counter() - start}
+    raise ValueError(mode)
+
+
+def measure(mode: str, *args: str) -> dict:
+    """Run one measurement in a fresh process pinned to the first core."""
+    done = subprocess.run(["taskset", "-c", "0", sys.executable, __file__, "--child", mode, *args], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{mode} failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"  {mode} {' '.join(Path(arg).name for arg in args)}: {result}", file=sys.stderr, flush=True)
+    return result
+
+
+def _fresh(path: Path) -> str:
+    shutil.rmtree(path, ignore_errors=True)
+    return str(path)
+
+
+def scaled(base: Path, folder: Path, copies: int) -> Path:
+    """``base`` as ``copies`` parts with fresh ids and keys (copies of its files): ``copies`` x the input."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from alignment_data.mixing.keyed import key_hashes
+
+    shutil.rmtree(folder, ignore_errors=True)
+    manifest = json.loads((base / "manifest.json").read_text())
+    for name in ("table", "tokens", "texts"):
+        (folder / name).mkdir(parents=True)
+    parts = []
+    for copy in range(copies):
+        for part in manifest["parts"]:
+            number = len(parts)
+            files = {"token_file": f"tokens/{number:05d}.ds", "texts_file": f"texts/{number:05d}.jsonl",
+                     "table_file": f"table/{number:05d}.parquet"}
+            for key in ("token_file", "texts_file"):
+                shutil.copyfile(base / part[key], folder / files[key])
+            table = pq.read_table(base / part["table_file"])
+            ids = [f"{key}~{copy}" for key in table.column("id").to_pylist()]
+            table = table.set_column(0, "id", pa.array(ids)).set_column(1, "key_hash", pa.array(key_hashes(ids)))
+            pq.write_table(table, folder / files["table_file"])
+            parts.append({**part, **files, "rank": number})
+    counts = {key: manifest[key] * copies for key in ("documents", "tokens", "tagged", "flagged", "read")}
+    (folder / "manifest.json").write_text(json.dumps({**manifest, **counts, "parts": parts}))
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=20)
+    parser.add_argument("--vocab", type=int, default=32768)
+    parser.add_argument("--child", nargs="+", metavar="ARG")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], args.child[1:])))
+        return
+    from alignment_data.pipeline.recipes import ExecutorConfig, run_tag
+    from alignment_data.tagging import TaggerSpec
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    corpus = OUT / "corpus.jsonl"
+    corpus_bytes = build_corpus(corpus, args.mb)
+    text_mb = sum(len(orjson.loads(line)["text"].encode()) for line in open(corpus, "rb")) / 1e6
+    build_synthetic(OUT / "synthetic.jsonl", 40)
+    tokenizer = str(train_tokenizer(OUT / "tokenizer", args.vocab))
+    run_tag(str(corpus), _fresh(OUT / "tag"), TaggerSpec("blocklist"), ExecutorConfig(quiet=True))
+    results: dict = {"corpus_mb": round(corpus_bytes / 1e6, 1), "text_mb": round(text_mb, 1), "vocab": args.vocab}
+
+    encode = measure("encode", str(corpus), tokenizer)
+    tokenize = measure("tokenize", str(OUT / "tag"), tokenizer, _fresh(OUT / "base"), "0")
+    synthetic = measure("tokenize", str(OUT / "synthetic.jsonl"), tokenizer, _fresh(OUT / "synth"), "1")
+    results["tokenize"] = {"bare_encode_mb_s": text_mb / encode["seconds"], "tokenize_mb_s": text_mb / tokenize["seconds"],
+                           "share_of_bare": encode["seconds"] / tokenize["seconds"], "tokens": tokenize["tokens"]}
+
+    builds = {name: measure("mix", str(OUT / "base"), str(OUT / "synth"), tokenizer, _fresh(OUT / f"mix-{name}"), name, "tokens")
+              for name in STUDY}
+    tokenized_once = tokenize["seconds"] + synthetic["seconds"]
+    four = sum(build["seconds"] for build in builds.values())
+    results["four_conditions"] = {"tokenize_once_s": tokenized_once, "four_builds_s": four,
+                                  "tokenize_once_plus_four_builds_vs_tokenize_once": (tokenized_once + four) / tokenized_once,
+                                  "four_builds_vs_tokenize_once": four / tokenized_once}
+
+    target = OUT / "mix-alignment_upsampled"
+    for stage in target.glob("stage-*"):
+        shutil.rmtree(stage)
+    (target / "manifest.json").unlink()
+    assemble = measure("assemble", str(target))
+    written = builds["alignment_upsampled"]["bytes"]
+    source = next((OUT / "base" / "tokens").glob("*.ds"))
+    start = time.perf_counter()
+    subprocess.run(["taskset", "-c", "0", "cp", str(source), str(OUT / "copy.ds")], check=True)
+    cp_seconds = time.perf_counter() - start
+    cp_bytes = source.stat().st_size
+    (OUT / "copy.ds").unlink()
+    results["assemble"] = {"assemble_gb_s": written / assemble["seconds"] / 1e9, "cp_gb_s": cp_bytes / cp_seconds / 1e9,
+                           "share_of_cp": (written / assemble["seconds"]) / (cp_bytes / cp_seconds),
+                           "whole_build_gb_s": written / builds["alignment_upsampled"]["seconds"] / 1e9}
+
+    copy = measure("datatrove_copy", str(corpus), _fresh(OUT / "datatrove-copy"))
+    text = measure("mix", str(OUT / "base"), str(OUT / "synth"), tokenizer, _fresh(OUT / "mix-text"), "alignment_upsampled", "jsonl")
+    results["text_mix"] = {"datatrove_copy_mb_s": corpus_bytes / copy["seconds"] / 1e6,
+                           "text_mix_mb_s": text["bytes"] / text["seconds"] / 1e6,
+                           "share_of_datatrove_copy": (text["bytes"] / text["seconds"]) / (corpus_bytes / copy["seconds"])}
+
+    ten = scaled(OUT / "base", OUT / "base-10x", 10)
+    one = measure("mix", str(OUT / "base"), str(OUT / "synth"), tokenizer, _fresh(OUT / "mem-1x"), "alignment_upsampled", "tokens")
+    many = measure("mix", str(ten), str(OUT / "synth"), tokenizer, _fresh(OUT / "mem-10x"), "alignment_upsampled", "tokens")
+    results["memory"] = {"peak_mb_1x": one["peak_mb"], "peak_mb_10x": many["peak_mb"],
+                         "tokens_1x": one["tokens"], "tokens_10x": many["tokens"],
+                         "growth": many["peak_mb"] / one["peak_mb"] - 1}
+    results = json.loads(json.dumps(results), parse_float=lambda value: round(float(value), 4))
+    (OUT / "mixing_speed.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
