@@ -1,9 +1,9 @@
 """Writing one output file of a mix from its spans, at copy speed: nothing is tokenized again.
 
 Token files: the spans' tokens are copied out of the source token files with positioned
-reads (neighbouring spans of one source in one read; the page cache serves repeats), with
-the ``.ds.index`` of document ends and the ``.ds.metadata`` datatrove writes; a read holds
-one run of spans at a time, so memory stays flat however large the sources. (Memory-mapping
+reads (neighbouring spans of one source in one read; the page cache serves repeats) into
+an 8 MB buffer, with the ``.ds.index`` of document ends and the ``.ds.metadata`` datatrove
+writes, so memory stays flat however large the sources. (Memory-mapping
 the sources was measured to map far more than it copied: neighbouring pages come along.) Text files: each document's stored JSON line
 is copied as it is, or, for a replacement copy or a later epoch of a synthetic document,
 with its id changed to ``<id>#copy<k>`` or ``<id>#epoch<e>``; Parquet files hold ``id``,
@@ -26,27 +26,33 @@ from alignment_data.mixing.plan import REPLACEMENT, SYNTHETIC
 from alignment_data.mixing.store import TokenizedFolder
 
 BATCH = 4096  # spans read from a plan file at a time
-READ_BYTES = 8 << 20  # the most read at once from a source file
+BUFFER_BYTES = 8 << 20  # tokens are read into this buffer and written out when it fills
 
 
 class _Sources:
-    """The source files, opened once each; spans are read with positioned reads, so nothing is
-    mapped into (or kept in) this process's memory beyond the span being copied."""
+    """The source files, opened once each and read with positioned reads: nothing is mapped
+    into (or kept in) this process's memory beyond the buffer being filled."""
 
     def __init__(self, folders: dict[int, TokenizedFolder], kind: str):
         self.folders, self.kind = folders, kind
         self.files: dict[tuple[int, int], int] = {}
 
-    def read(self, pool: int, part: int, start: int, length: int) -> bytes:
+    def descriptor(self, pool: int, part: int) -> int:
         key = (pool, part)
         if key not in self.files:
             folder = self.folders[pool]
             self.files[key] = os.open(folder.token_path(part) if self.kind == "tokens" else folder.texts_path(part), os.O_RDONLY)
-        data = os.pread(self.files[key], length, start)
+        return self.files[key]
+
+    def read(self, pool: int, part: int, start: int, length: int) -> bytes:
+        data = os.pread(self.descriptor(pool, part), length, start)
         if len(data) != length:
-            raise InputError(f"a span of {length} bytes at byte {start} runs past the end of the file: it changed since "
-                             "it was tokenized", str(self.folders[pool].path), field=f"part {part}")
+            self.short(pool, part, start, length)
         return data
+
+    def short(self, pool: int, part: int, start: int, length: int):
+        raise InputError(f"a span of {length} bytes at byte {start} runs past the end of the file: it changed since "
+                         "it was tokenized", str(self.folders[pool].path), field=f"part {part}")
 
     def close(self) -> None:
         for descriptor in self.files.values():
@@ -63,40 +69,55 @@ def _pools(spans: dict) -> np.ndarray:
 
 
 class _Digest:
-    """A file being written, with its SHA-256 and size."""
+    """A file being written, with its size and (with ``checksum``) its SHA-256."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, checksum: bool):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.stream, self.hash, self.size = open(path, "wb"), hashlib.sha256(), 0
+        self.stream, self.hash, self.size = open(path, "wb"), hashlib.sha256() if checksum else None, 0
 
-    def write(self, data: bytes) -> None:
+    def write(self, data) -> None:
         self.stream.write(data)
-        self.hash.update(data)
+        if self.hash is not None:
+            self.hash.update(data)
         self.size += len(data)
 
     def close(self) -> dict:
         self.stream.close()
-        return {"bytes": self.size, "sha256": self.hash.hexdigest()}
+        return {"bytes": self.size, **({"sha256": self.hash.hexdigest()} if self.hash is not None else {})}
 
 
-def write_token_file(plan_file: Path, folders: dict[int, TokenizedFolder], path: Path, token_size: int, label: str) -> dict:
-    """Copy a token file's spans into ``path`` (``.ds``), with its ``.ds.index`` and ``.ds.metadata``."""
+def write_token_file(plan_file: Path, folders: dict[int, TokenizedFolder], path: Path, token_size: int, label: str,
+                     checksum: bool = True) -> dict:
+    """Copy a token file's spans into ``path`` (``.ds``), with its ``.ds.index`` and ``.ds.metadata``.
+
+    Neighbouring spans of one source file are read at once, straight into a buffer that is
+    written out whenever it fills.
+    """
     sources = _Sources(folders, "tokens")
-    out = _Digest(path)
+    out = _Digest(path, checksum)
+    buffer = memoryview(bytearray(BUFFER_BYTES))
+    filled = written = 0
     ends: list[np.ndarray] = []
-    written = 0
     for spans in _batches(plan_file):
         pools, starts, lengths = _pools(spans), spans["token_start"] * token_size, spans["tokens"] * token_size
-        # neighbouring spans of one source file are copied at once
         breaks = np.flatnonzero((pools[1:] != pools[:-1]) | (spans["part"][1:] != spans["part"][:-1])
                                 | (starts[1:] != starts[:-1] + lengths[:-1])) + 1
-        for first, last in zip(np.r_[0, breaks], np.r_[breaks, len(starts)]):
-            begin, end = int(starts[first]), int(starts[last - 1] + lengths[last - 1]) if last > first else 0
-            for position in range(begin, end, READ_BYTES):
-                out.write(sources.read(int(pools[first]), int(spans["part"][first]), position, min(READ_BYTES, end - position)))
+        firsts, lasts = np.r_[0, breaks], np.r_[breaks, len(starts)] - 1
+        for pool, part, begin, end in zip(pools[firsts].tolist(), spans["part"][firsts].tolist(), starts[firsts].tolist(),
+                                          (starts[lasts] + lengths[lasts]).tolist()):
+            descriptor = sources.descriptor(pool, part)
+            while begin < end:
+                length = min(end - begin, BUFFER_BYTES - filled)
+                if os.preadv(descriptor, [buffer[filled : filled + length]], begin) != length:
+                    sources.short(pool, part, begin, length)
+                filled, begin = filled + length, begin + length
+                if filled == BUFFER_BYTES:
+                    out.write(buffer)
+                    filled = 0
         piece_ends = written + np.cumsum(spans["tokens"])
         ends.append(piece_ends[spans["end_of_document"]])
         written = int(piece_ends[-1]) if len(piece_ends) else written
+    out.write(buffer[:filled])
     sources.close()
     facts = {"file": path.name, **out.close(), "tokens": written}
     document_ends = np.concatenate(ends) if ends else np.zeros(0, np.int64)
@@ -116,11 +137,12 @@ def _humanized(count: int) -> str:
     return humanize.metric(count, unit="T")
 
 
-def write_text_file(plan_file: Path, folders: dict[int, TokenizedFolder], path: Path, output_format: str) -> dict:
+def write_text_file(plan_file: Path, folders: dict[int, TokenizedFolder], path: Path, output_format: str,
+                    checksum: bool = True) -> dict:
     """Copy a text file's documents into ``path`` (JSONL lines, or a Parquet file of id, text, metadata)."""
     sources = _Sources(folders, "texts")
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = _Digest(path) if output_format == "jsonl" else None
+    out = _Digest(path, checksum) if output_format == "jsonl" else None
     writer = None
     documents = 0
     for spans in _batches(plan_file):
@@ -152,8 +174,11 @@ def write_text_file(plan_file: Path, folders: dict[int, TokenizedFolder], path: 
         return {"file": path.name, **out.close(), "documents": documents}
     if writer is not None:
         writer.close()
-    data = path.read_bytes()
-    return {"file": path.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "documents": documents}
+    facts = {"file": path.name, "bytes": path.stat().st_size, "documents": documents}
+    if checksum:
+        with open(path, "rb") as stream:
+            facts["sha256"] = hashlib.file_digest(stream, "sha256").hexdigest()
+    return facts
 
 
 def _renamed(source: int, copy: int) -> str | None:

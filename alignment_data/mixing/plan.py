@@ -1,7 +1,7 @@
 """The plan of a mix: which document spans, in which order, in which stage and output file.
 
 A plan is computed once, in one process, from the side tables alone: no text is read and
-nothing is tokenized. The base is streamed part by part (one tokenize task's side table in
+nothing is tokenized. The base is streamed in batches of side-table rows (one batch in
 memory at a time); only the documents inserted into it (replacement copies and synthetic
 documents, each about 100 bytes) are held for the whole run. In order:
 
@@ -14,7 +14,7 @@ documents, each about 100 bytes) are held for the whole run. In order:
    stage); with late placement the stage boundary is put at a whole training step;
 4. synthetic draws without replacement (whole epochs first when the pool is too small),
    each at a uniformly random token position of the stream, or of its final stage alone;
-5. the stream, merged part by part, is cut into stages and files as it goes
+5. the stream, merged batch by batch, is cut into stages and files as it goes
    (:class:`~alignment_data.mixing.shards.PlanWriter`).
 
 Every draw and position comes from document keys and the seed
@@ -128,7 +128,8 @@ class Insertions:
 
 
 class Base:
-    """The base read part by part, with what the recipe's policy flags (kept as bits per part)."""
+    """The base read in batches of side-table rows (one batch in memory at a time), with what
+    the recipe's policy flags (kept as bits per batch)."""
 
     def __init__(self, folder: TokenizedFolder, recipe: Recipe):
         self.folder = folder
@@ -141,19 +142,20 @@ class Base:
                                   "run (or a corpus with --tagger), or use a condition that keeps every document")
             tagger = (folder.manifest.get("tagger") or {}).get("name", "unknown")
             self.policy = policy_from_decision(decision, tagger, recipe.policy, recipe.threshold)
-        self.flagged_bits, self.sizes = [], []
+        self.flagged_bits: list[list[tuple[np.ndarray, int]]] = []
         self.documents = self.tokens = self.flagged = self.flagged_tokens = self.heaviest = 0
+        names = ["tokens", *(("tag", "file", "line") if self.policy else ())]
         for part in range(len(folder.parts)):
-            columns = folder.part_columns(part, ["tokens", *(("tag", "file", "line") if self.policy else ())])
-            flagged = self._decide(columns) if self.policy else np.zeros(len(columns["tokens"]), dtype=bool)
-            self.flagged_bits.append(np.packbits(flagged))
-            self.sizes.append(len(flagged))
-            self.documents += len(flagged)
-            self.tokens += int(columns["tokens"].sum())
-            self.flagged += int(flagged.sum())
-            self.flagged_tokens += int(columns["tokens"][flagged].sum())
-            if (~flagged).any():
-                self.heaviest = max(self.heaviest, int(columns["tokens"][~flagged].max()))
+            self.flagged_bits.append([])
+            for columns in folder.batches(part, names):
+                flagged = self._decide(columns) if self.policy else np.zeros(len(columns["tokens"]), dtype=bool)
+                self.flagged_bits[-1].append((np.packbits(flagged), len(flagged)))
+                self.documents += len(flagged)
+                self.tokens += int(columns["tokens"].sum())
+                self.flagged += int(flagged.sum())
+                self.flagged_tokens += int(columns["tokens"][flagged].sum())
+                if (~flagged).any():
+                    self.heaviest = max(self.heaviest, int(columns["tokens"][~flagged].max()))
 
     def _decide(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         """Re-decide the stored tags with the policy (the one place a decision is made)."""
@@ -177,11 +179,14 @@ class Base:
     def retained_tokens(self) -> int:
         return self.tokens - self.flagged_tokens
 
-    def parts(self):
-        """``(part, its span columns, the rows retained)`` for every part, in order."""
-        for part, (bits, size) in enumerate(zip(self.flagged_bits, self.sizes)):
-            retained = np.flatnonzero(~np.unpackbits(bits, count=size).astype(bool))
-            yield part, self.folder.part_columns(part, SPAN), retained
+    def batches(self):
+        """``(part, rows retained, their span columns)`` for every batch of every part, in order."""
+        for part, batches in enumerate(self.flagged_bits):
+            first = 0
+            for (bits, size), columns in zip(batches, self.folder.batches(part, SPAN)):
+                retained = np.flatnonzero(~np.unpackbits(bits, count=size).astype(bool))
+                yield part, first + retained, {name: values[retained] for name, values in columns.items()}
+                first += size
 
 
 @dataclass
@@ -313,7 +318,8 @@ def make_plan(base_folder: TokenizedFolder, synthetic_folder: TokenizedFolder | 
     stages[-1] = Stage(stages[-1].name, stages[-1].start, total, stages[-1].start_step)
     writer = PlanWriter(folder, settings, stages)
     _stream(base, copies, synthetic, writer)
-    header = writer.close({"format": settings.format, "token_size": token_size, "tokenizer_label": tokenizer_label,
+    header = writer.close({"format": settings.format, "checksums": settings.checksums, "token_size": token_size,
+                           "tokenizer_label": tokenizer_label,
                            "base": str(base_folder.path), "synthetic": str(synthetic_folder.path) if synthetic else None,
                            "stages": [stage.__dict__ for stage in stages]})
     plan = MixPlan(recipe, settings, folder, header, facts, keep)
@@ -330,13 +336,12 @@ def _refill(base: Base, facts: dict, recipe: Recipe, settings: MixSettings) -> I
 
     def arrivals_up_to(horizon: float) -> tuple[Arrivals, np.ndarray]:
         arrivals, items, offset = [], [], 0
-        for part, columns, retained in base.parts():
-            drawn = arrivals_before(columns["key_hash"][retained], horizon, settings.seed, REPLACEMENT_PURPOSE,
-                                    offset + np.arange(len(retained)))
-            rows = retained[drawn.index - offset]
+        for part, rows, columns in base.batches():
+            drawn = arrivals_before(columns["key_hash"], horizon, settings.seed, REPLACEMENT_PURPOSE, offset + np.arange(len(rows)))
+            local = drawn.index - offset
             arrivals.append(drawn)
-            items.append(Items.of(REPLACEMENT, part, rows, np.zeros(len(rows)), {name: columns[name][rows] for name in SPAN}))
-            offset += len(retained)
+            items.append(Items.of(REPLACEMENT, part, rows[local], np.zeros(len(local)), {name: columns[name][local] for name in SPAN}))
+            offset += len(rows)
         seen["items"] = Items.concat(items)
         merged = Arrivals.concat(arrivals)
         return Arrivals(np.arange(len(merged)), merged.number, merged.time, merged.hash), seen["items"].tokens
@@ -402,7 +407,7 @@ def _synthetic(folder: TokenizedFolder, base_total: int, facts: dict, recipe: Re
 
 
 def _stream(base: Base, copies: Insertions | None, synthetic: Insertions | None, writer) -> None:
-    """Merge the base, part by part, with the replacement copies (by retained-token position) and
+    """Merge the base, batch by batch, with the replacement copies (by retained-token position) and
     then with the synthetic documents (by base-stream position), feeding the writer in order."""
     retained_offset = base_offset = 0
 
@@ -413,10 +418,10 @@ def _stream(base: Base, copies: Insertions | None, synthetic: Insertions | None,
         writer.add(synthetic.into(chunk, base_offset) if synthetic else chunk)
         base_offset += chunk.total()
 
-    for part, columns, retained in base.parts():
-        if not len(retained):
+    for part, rows, columns in base.batches():
+        if not len(rows):
             continue
-        chunk = Items.of(BASE, part, retained, np.zeros(len(retained)), {name: columns[name][retained] for name in SPAN})
+        chunk = Items.of(BASE, part, rows, np.zeros(len(rows)), columns)
         start = retained_offset
         retained_offset += chunk.total()
         base_chunk(copies.into(chunk, start) if copies else chunk)

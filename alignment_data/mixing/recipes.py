@@ -178,6 +178,7 @@ class MixSettings:
     sequence_length: int = option(2048, "training sequence length: a sample is this + 1 tokens, as datatrove and nanotron read them")
     global_batch_tokens: int = option(4_194_304, "tokens per optimizer step (the study's 4,194,304)")
     shard_tokens: int = option(1 << 29, "tokens per output file (rounded down to whole samples)")
+    checksums: bool = option(True, "record the SHA-256 of every output file in the manifest (it costs about what the copy does)")
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:

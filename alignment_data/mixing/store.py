@@ -50,6 +50,7 @@ TABLE_SCHEMA = pa.schema([
     ("topics", pa.list_(pa.string())),
 ])
 ROW_GROUP = 16_384
+BATCH_ROWS = 4096  # side-table rows the planner reads at a time
 
 
 def table_name(rank: int) -> str:
@@ -137,19 +138,27 @@ class TokenizedFolder:
     def part_columns(self, part: int, names: list[str]) -> dict[str, np.ndarray]:
         """Side-table columns of one part (numbers as numpy arrays, text as object arrays);
         ``text_start`` and ``text_bytes`` are -1 in a folder tokenized without texts."""
-        wanted = [name for name in names if self.has_texts or name not in ("text_start", "text_bytes")]
-        table = pq.read_table(self.path / self.parts[part].table_file, columns=wanted)
+        table = pq.read_table(self.path / self.parts[part].table_file, columns=self._stored(names), use_threads=False)
+        return self._arrays(table, names)
+
+    def batches(self, part: int, names: list[str], size: int = BATCH_ROWS):
+        """:meth:`part_columns` ``size`` rows at a time, in order (memory holds one batch)."""
+        with pq.ParquetFile(self.path / self.parts[part].table_file) as table:
+            for batch in table.iter_batches(batch_size=size, columns=self._stored(names), use_threads=False):
+                yield self._arrays(batch, names)
+
+    def _stored(self, names: list[str]) -> list[str]:
+        return [name for name in names if self.has_texts or name not in ("text_start", "text_bytes")]
+
+    def _arrays(self, table, names: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for name in names:
-            if name not in wanted:
+            if name not in table.schema.names:
                 out[name] = np.full(len(table), -1, dtype=np.int64)
-                continue
-            kind = TABLE_SCHEMA.field(name).type
-            column = table.column(name)
-            if pa.types.is_integer(kind):
-                out[name] = column.to_numpy().astype(np.uint64 if name == "key_hash" else np.int64)
+            elif pa.types.is_integer(TABLE_SCHEMA.field(name).type):
+                out[name] = table.column(name).to_numpy().astype(np.uint64 if name == "key_hash" else np.int64)
             else:
-                out[name] = np.fromiter(column.to_pylist(), dtype=object, count=len(column))
+                out[name] = np.fromiter(table.column(name).to_pylist(), dtype=object, count=len(table))
         return out
 
     def shown(self, file: str) -> str:

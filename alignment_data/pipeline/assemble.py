@@ -45,9 +45,10 @@ class AssembleShards(PipelineStep):
             with self.track_time(unit="file"):
                 if header["format"] == "tokens":
                     facts = write_token_file(output / entry["plan"], folders, output / entry["file"], header["token_size"],
-                                             header["tokenizer_label"])
+                                             header["tokenizer_label"], header["checksums"])
                 else:
-                    facts = write_text_file(output / entry["plan"], folders, output / entry["file"], header["format"])
+                    facts = write_text_file(output / entry["plan"], folders, output / entry["file"], header["format"],
+                                            header["checksums"])
             self.stat_update("files")
             self.stat_update("tokens", value=entry["tokens"])
             written.append({"number": number, **facts})
