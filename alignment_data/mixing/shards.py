@@ -52,7 +52,7 @@ class _PlanFile:
         entry["documents"] += int(spans["end_of_document"].sum())
         entry["documents_starting"] += int(spans["first_piece"].sum())
         entry["synthetic_tokens"] += int(spans["tokens"][spans["source"] == SYNTHETIC].sum())
-        self.pending.append(pa.table(spans))
+        self.pending.append(pa.Table.from_arrays(list(spans.values()), names=list(spans)))
         self.rows += len(spans["tokens"])
         if self.rows >= GROUP:
             self._flush()

@@ -78,7 +78,8 @@ class TableWriter:
             self._flush()
 
     def _flush(self) -> None:
-        self.writer.write_table(pa.table(self.rows, schema=TABLE_SCHEMA))
+        arrays = [pa.array(self.rows[item.name], type=item.type) for item in TABLE_SCHEMA]
+        self.writer.write_table(pa.Table.from_arrays(arrays, schema=TABLE_SCHEMA))
         for values in self.rows.values():
             values.clear()
 

@@ -17,7 +17,7 @@ from alignment_data.mixing.shards import read_header
 from alignment_data.mixing.store import TokenizedFolder
 from alignment_data.pipeline.counts import write_json
 from alignment_data.pipeline.recipes import ExecutorConfig, _console
-from alignment_data.pipeline.tokenize import FinishRun
+from alignment_data.pipeline.steps import FinishRun
 
 
 class AssembleShards(PipelineStep):

@@ -29,15 +29,8 @@ from alignment_data.mixing.decision import policy_from_decision
 from alignment_data.options import option
 from alignment_data.pipeline.corpus_reader import corpus_reader
 from alignment_data.pipeline.counts import check_not_all_rejected, read_json, write_json, write_summary
-from alignment_data.pipeline.steps import (
-    ApplyPolicy,
-    DrawReplacements,
-    ReplaceFlagged,
-    SplitFlagged,
-    TagDocuments,
-    WorkerSetup,
-    exit_when_gone,
-)
+from alignment_data.pipeline.replacing import DrawReplacements, ReplaceFlagged
+from alignment_data.pipeline.steps import ApplyPolicy, SplitFlagged, TagDocuments, WorkerSetup, exit_when_gone
 from alignment_data.readers import InputFiles
 from alignment_data.tagging.spec import TaggerSpec
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import orjson
 from datatrove.data import Document, DocumentsPipeline
-from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.tokens.tokenizer import DocumentTokenizer, TokenizedFile
 from datatrove.utils.batching import batched
 
@@ -26,9 +25,9 @@ from alignment_data.mixing.store import MANIFEST, TABLE, TEXTS, TOKENS, TableWri
 from alignment_data.mixing.tokenizer import TrainingTokenizer
 from alignment_data.options import option
 from alignment_data.pipeline.corpus_reader import CorpusReader, corpus_reader
-from alignment_data.pipeline.counts import RunCounts, read_json, read_task_files, write_json
+from alignment_data.pipeline.counts import RunCounts, merged_counts, read_json, read_task_files, write_json
 from alignment_data.pipeline.recipes import ExecutorConfig, _console, _skipped, _start, _writer
-from alignment_data.pipeline.steps import TagDocuments
+from alignment_data.pipeline.steps import FinishRun, TagDocuments
 from alignment_data.readers import list_input_files
 from alignment_data.schema import REJECTION_KEY, TAG_KEY, SyntheticDocumentMeta
 from alignment_data.tagging.spec import TaggerSpec
@@ -232,23 +231,6 @@ def input_checksums(input_path: str) -> list[dict]:
     return out
 
 
-class FinishRun(PipelineStep):
-    """Calls ``function(*args)`` once all tasks are done: the last job of a Slurm run."""
-
-    name = "🧾 Finish the run"
-    type = "📊 - STATS"
-
-    def __init__(self, function, *args):
-        super().__init__()
-        self.function = function
-        self.args = args
-
-    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        if data:
-            yield from data
-        self.function(*self.args)
-
-
 def tag_run_summary(path: str) -> dict | None:
     """The ``summary.json`` of a finished ``tag`` run at ``path``, or ``None`` when ``path`` is not one."""
     if not Path(path).is_dir():
@@ -317,12 +299,7 @@ def _check_unique_ids(output: str, parts: list[dict]) -> None:
 def write_tokenize_manifest(output: str, extra: dict) -> dict:
     """Merge the tasks' counts into ``manifest.json``: read = documents + rejected, parts in rank order."""
     info = read_json(output, "run.json") or {}
-    parts = read_task_files(f"{output}/counts", ".tokenize.json")
-    if not parts:
-        raise InputError("no task counts found: has the run finished?", f"{output}/counts")
-    counts = RunCounts()
-    for part in parts:
-        counts.merge(RunCounts.from_dict(part))
+    parts, counts = merged_counts(output, ".tokenize.json")
     documents = sum(part["documents"] for part in parts)
     decision = extra.get("decision")
     if decision is None:
