@@ -139,3 +139,9 @@ def test_the_tokenize_command(tmp_path, capsys):
     assert folder.kind == "synthetic" and not folder.has_texts and not (tmp_path / "t" / "texts" / "00000.jsonl").exists()
     assert main(["tokenize", "--input", str(path), "--tokenizer", TOKENIZER, "--output", str(tmp_path / "t")]) == 2
     assert "output folder is not empty" in capsys.readouterr().err
+    base = tmp_path / "base"
+    run_tokenize(str(write_jsonl(tmp_path / "c.jsonl", corpus_rows(5, 0))), str(base), TrainingTokenizer.from_path(TOKENIZER),
+                 executor=QUIET, options=TokenizeOptions(text=False))
+    assert main(["mix", "--condition", "misalignment_upsampled", "--base", str(base), "--synthetic", str(tmp_path / "t"),
+                 "--tokenizer", TOKENIZER, "--output", str(tmp_path / "m"), "--format", "jsonl"]) == 2
+    assert "was tokenized with --no-text: only --format tokens can be built from it" in capsys.readouterr().err

@@ -296,6 +296,10 @@ def make_plan(base_folder: TokenizedFolder, synthetic_folder: TokenizedFolder | 
     if folder is None:
         keep = tempfile.TemporaryDirectory(prefix="alignment-data-plan-")
         folder = Path(keep.name)
+    if settings.format != "tokens":
+        for folder_in in (base_folder, synthetic_folder if recipe.synthetic else None):
+            if folder_in is not None and not folder_in.has_texts:
+                raise ConfigError(f"{folder_in.path} was tokenized with --no-text: only --format tokens can be built from it")
     base = Base(base_folder, recipe)
     if not base.documents:
         raise InputError("the base holds no documents", str(base_folder.path))

@@ -170,7 +170,4 @@ class TokenizedFolder:
         return self.path / self.parts[part].token_file
 
     def texts_path(self, part: int) -> Path:
-        name = self.parts[part].texts_file
-        if name is None:
-            raise InputError("this folder was tokenized with --no-text: only --format tokens can be built from it", str(self.path))
-        return self.path / name
+        return self.path / self.parts[part].texts_file
