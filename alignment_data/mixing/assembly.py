@@ -103,12 +103,19 @@ def write_token_file(plan_file: Path, folders: dict[int, TokenizedFolder], path:
         breaks = np.flatnonzero((pools[1:] != pools[:-1]) | (spans["part"][1:] != spans["part"][:-1])
                                 | (starts[1:] != starts[:-1] + lengths[:-1])) + 1
         firsts, lasts = np.r_[0, breaks], np.r_[breaks, len(starts)] - 1
+        preadv, descriptors = os.preadv, sources.files
         for pool, part, begin, end in zip(pools[firsts].tolist(), spans["part"][firsts].tolist(), starts[firsts].tolist(),
                                           (starts[lasts] + lengths[lasts]).tolist()):
-            descriptor = sources.descriptor(pool, part)
+            descriptor = descriptors.get((pool, part)) or sources.descriptor(pool, part)
+            length = end - begin
+            if filled + length <= BUFFER_BYTES:  # the common case: the run fits in the buffer
+                if preadv(descriptor, [buffer[filled : filled + length]], begin) != length:
+                    sources.short(pool, part, begin, length)
+                filled += length
+                continue
             while begin < end:
                 length = min(end - begin, BUFFER_BYTES - filled)
-                if os.preadv(descriptor, [buffer[filled : filled + length]], begin) != length:
+                if preadv(descriptor, [buffer[filled : filled + length]], begin) != length:
                     sources.short(pool, part, begin, length)
                 filled, begin = filled + length, begin + length
                 if filled == BUFFER_BYTES:
