@@ -3,7 +3,7 @@
 A plan is computed once, in one process, from the side tables alone: no text is read and
 nothing is tokenized. The base is streamed in batches of side-table rows (one batch in
 memory at a time); only the documents inserted into it (replacement copies and synthetic
-documents, each about 100 bytes) are held for the whole run. In order:
+documents, about 250 bytes each at the peak) are held for the whole run. In order:
 
 1. the base: every document (``all``) or those the policy keeps (``filtered``), in the
    order of the tokenized input (part by part, document by document);
