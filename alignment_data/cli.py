@@ -276,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     _tagger_arguments(analyze, default=None)
     analyze.set_defaults(func=cmd_analyze)
 
+    from alignment_data.mixing.commands import add_mixing_commands
+
+    add_mixing_commands(commands)
+
     demo = commands.add_parser("demo", help="tag, analyse and filter the bundled example corpus")
     demo.add_argument("--output", default="alignment-data-demo", help="folder for the demo's outputs")
     demo.add_argument("--resume", action="store_true")

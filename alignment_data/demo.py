@@ -13,6 +13,7 @@ from pathlib import Path
 
 from alignment_data.analysis import analyze_corpus
 from alignment_data.errors import InputError
+from alignment_data.mixing.demo import run_mixing_demo
 from alignment_data.pipeline.recipes import ExecutorConfig, run_filter_from_tags, run_tag
 from alignment_data.report import console, print_run_summary
 from alignment_data.synthesis.demo import run_synthesis_demo
@@ -66,6 +67,9 @@ def run_demo(output: str | Path = "alignment-data-demo", resume: bool = False) -
     )
     console.print(f"outputs: {output}/tag, {output}/analysis (CSV, PNG), {output}/filter (kept, flagged, replacements)")
     run_synthesis_demo(output)
+
+    console.rule("6. mix: the study's data conditions from the same tags, token-exact, tokenized once")
+    run_mixing_demo(output / "mix", output / "tag", executor)
 
     from alignment_data.eval.demo import run_eval_demo
 

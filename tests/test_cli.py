@@ -106,6 +106,11 @@ def test_demo_tags_once_and_filters_from_its_tags(tmp_path, capsys):
     assert summary["balanced"] and summary["replacements"]["written"] == summary["flagged"] == tagged["flagged"]
     assert not (out / "filter" / "counts" / "00000.stages.json").exists()  # no tagger ran
     assert (out / "analysis" / "reasons.png").is_file()
+    for name in ("unfiltered", "filtered", "misalignment_upsampled", "alignment_upsampled", "alignment_upsampled_late"):
+        manifest = json.loads((out / "mix" / name / "manifest.json").read_text())
+        assert manifest["condition"] == name and all(manifest["balance"].values()) and name[:12] in printed
+    assert manifest["base"]["flagged_removed"] == summary["flagged"]  # the mix decides from the same stored tags
+    assert (out / "mix" / "alignment_upsampled_late" / "synthetic_placement.png").is_file()
 
 
 def test_demo_reuses_only_its_own_folder(tmp_path):

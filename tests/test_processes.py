@@ -68,7 +68,8 @@ def test_quiet_runs_print_nothing_even_with_several_workers(tmp_path):
 def test_the_core_does_not_import_datatrove():
     code = ("import sys, alignment_data, alignment_data.schema, alignment_data.readers, alignment_data.tagging, "
             "alignment_data.analysis, alignment_data.analysis.diversity, alignment_data.tagging.quality, "
-            "alignment_data.tagging.training; "
+            "alignment_data.tagging.training, alignment_data.mixing.plan, alignment_data.mixing.shards, "
+            "alignment_data.mixing.assembly, alignment_data.mixing.views, alignment_data.mixing.manifest; "
             "from alignment_data.tagging import TaggerSpec; TaggerSpec('blocklist').build().tag('AI'); "
             "print(sorted(name for name in sys.modules if name.split('.')[0] == 'datatrove'))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -24,7 +24,7 @@ def run_eval_demo(output: str | Path) -> dict | None:
     from alignment_data.eval.questions import load_questions
 
     output = Path(output)
-    console.rule("4. eval: misalignment propensity of a tiny random Llama on the bundled scenarios (8 formats)")
+    console.rule("7. eval: misalignment propensity of a tiny random Llama on the bundled scenarios (8 formats)")
     questions = load_questions(demo_scenarios_path())
     try:
         from alignment_data.eval.backends.hf import HFBackend, HFOptions

@@ -2,12 +2,15 @@
 
 from alignment_data.pipeline.corpus_reader import CorpusReader, corpus_reader
 from alignment_data.pipeline.recipes import ExecutorConfig, FilterOptions, RunOptions, run_filter, run_filter_from_tags, run_tag
-from alignment_data.pipeline.steps import ApplyPolicy, ReplaceFlagged, SplitFlagged, TagDocuments, WorkerSetup, WriteSummary
+from alignment_data.pipeline.replacing import DrawReplacements, ReplaceFlagged
+from alignment_data.pipeline.steps import ApplyPolicy, FinishRun, SplitFlagged, TagDocuments, WorkerSetup, WriteSummary
 
 __all__ = [
     "ApplyPolicy",
     "CorpusReader",
+    "DrawReplacements",
     "ExecutorConfig",
+    "FinishRun",
     "FilterOptions",
     "ReplaceFlagged",
     "RunOptions",

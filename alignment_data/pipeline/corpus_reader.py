@@ -82,9 +82,10 @@ class CorpusReader(BaseDiskReader):
         return Document(text=record.text, id=record.id, metadata=record.metadata)
 
 
-def corpus_reader(input_path: str, text_key: str = "text", id_key: str = "id") -> tuple[CorpusReader, InputFiles]:
+def corpus_reader(input_path: str, text_key: str = "text", id_key: str = "id",
+                  reader_class: type[CorpusReader] = CorpusReader) -> tuple[CorpusReader, InputFiles]:
     """A reader of ``input_path`` (a file or folder, local or URL) and the files it will read."""
     files = list_input_files(input_path)
     folder = (files.folder, files.fs)
     glob = files.names[0] if files.single_file else None
-    return CorpusReader(folder, text_key=text_key, id_key=id_key, glob_pattern=glob), files
+    return reader_class(folder, text_key=text_key, id_key=id_key, glob_pattern=glob), files

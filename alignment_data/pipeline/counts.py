@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from datatrove.io import DataFolderLike, get_datafolder
 
 from alignment_data import __version__
@@ -99,6 +100,16 @@ def write_json(folder: DataFolderLike, name: str, data: dict) -> None:
         out.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
+def write_array(folder: DataFolderLike, name: str, values: np.ndarray) -> None:
+    with get_datafolder(folder).open(name, "wb") as out:
+        np.save(out, values)
+
+
+def read_array(folder: DataFolderLike, name: str) -> np.ndarray:
+    with get_datafolder(folder).open(name, "rb") as stream:
+        return np.load(stream)
+
+
 def read_task_files(folder: DataFolderLike, suffix: str) -> list[dict]:
     """Every ``NNNNN<suffix>`` JSON file in ``folder``, in rank order."""
     folder = get_datafolder(folder)
@@ -127,14 +138,20 @@ def merge_stage_stats(parts: list[dict]) -> dict[str, dict]:
     return merged
 
 
-def write_summary(output: str, info: dict | None = None) -> dict:
-    """Merge the per-task counts of a finished run into ``summary.json`` and return it."""
-    parts = read_task_files(f"{output}/counts", ".counts.json")
+def merged_counts(output: str, suffix: str) -> tuple[list[dict], RunCounts]:
+    """Every task's counts file (``output/counts/NNNNN<suffix>``) and their merged :class:`RunCounts`."""
+    parts = read_task_files(f"{output}/counts", suffix)
     if not parts:
         raise InputError("no task counts found: has the run finished?", f"{output}/counts")
     counts = RunCounts()
     for part in parts:
         counts.merge(RunCounts.from_dict(part))
+    return parts, counts
+
+
+def write_summary(output: str, info: dict | None = None) -> dict:
+    """Merge the per-task counts of a finished run into ``summary.json`` and return it."""
+    parts, counts = merged_counts(output, ".counts.json")
     summary: dict[str, Any] = dict(info or _previous_info(output))
     summary.update({"library_version": __version__, "tasks_reported": len(parts), **counts.to_dict()})
     summary["balanced"] = counts.read == counts.kept + counts.flagged + counts.rejected

@@ -25,12 +25,13 @@ from datatrove.io import get_datafolder
 from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
 
 from alignment_data.errors import ConfigError, InputError, unknown_choice
+from alignment_data.mixing.decision import policy_from_decision
 from alignment_data.options import option
 from alignment_data.pipeline.corpus_reader import corpus_reader
 from alignment_data.pipeline.counts import check_not_all_rejected, read_json, write_json, write_summary
-from alignment_data.pipeline.steps import ApplyPolicy, ReplaceFlagged, SplitFlagged, TagDocuments, WorkerSetup, exit_when_gone
+from alignment_data.pipeline.replacing import DrawReplacements, ReplaceFlagged
+from alignment_data.pipeline.steps import ApplyPolicy, SplitFlagged, TagDocuments, WorkerSetup, exit_when_gone
 from alignment_data.readers import InputFiles
-from alignment_data.tagging.policy import check_policy, make_policy
 from alignment_data.tagging.spec import TaggerSpec
 
 EXECUTORS = ("local", "slurm", "ray")
@@ -246,11 +247,8 @@ def run_filter_from_tags(
     if summary is None or summary.get("command") != "tag" or "decision" not in summary:
         raise InputError("not a finished `alignment-data tag` run (no summary.json with its decision)", tag_run)
     decision = summary["decision"]
-    name = policy or decision["policy"]["name"]
-    check_policy(name, summary["tagger"]["name"], tuple(decision["policies"]))
-    if threshold is None and name == decision["policy"]["name"]:
-        threshold = decision["policy"].get("threshold")
-    chosen = make_policy(name, threshold, decision["thresholds"])
+    chosen = policy_from_decision(decision, summary["tagger"]["name"], policy, threshold)
+    name = chosen.name
     reader, files = corpus_reader(f"{tag_run}/tagged", "text", "id")
     info = {"command": "filter", "from_tags": tag_run, "input": summary.get("input"), "tagger": summary["tagger"],
             "policy": name, **_run_info(options, executor), **asdict(refill),
@@ -273,11 +271,13 @@ def _filter(reader, decide, output, executor, options, refill: FilterOptions, in
             f"{output}/counts",
             _writer(f"{output}/rejected", "jsonl"),
             flagged_writer=_writer(f"{output}/flagged", options.output_format),
+            record_kept_keys=refill.replace,
         ),
         _writer(f"{output}/kept", options.output_format),
     ]
     followers = []
     if refill.replace:
+        followers.append([DrawReplacements(f"{output}/counts", seed=refill.seed)])
         followers.append([ReplaceFlagged(f"{output}/kept", f"{output}/counts", seed=refill.seed),
                           _writer(f"{output}/replacements", options.output_format)])
     return _run(pipeline, output, executor, info, followers)

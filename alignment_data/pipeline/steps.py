@@ -1,5 +1,5 @@
 """datatrove steps: set up workers, tag documents, re-decide stored tags, route flagged and
-rejected documents, replace what was removed, write the summary.
+rejected documents, finish a run (the summary). Replacements: :mod:`alignment_data.pipeline.replacing`.
 
 Each step takes a picklable configuration and builds heavy objects (models) inside
 ``run``, so the same pipeline runs under the local, Slurm and Ray executors.
@@ -7,21 +7,20 @@ Each step takes a picklable configuration and builds heavy objects (models) insi
 
 from __future__ import annotations
 
-import json
 import os
-import random
-import re
+from array import array
 from contextlib import ExitStack, nullcontext
 
+import numpy as np
 from datatrove.data import Document, DocumentsPipeline
-from datatrove.io import DataFolderLike, get_datafolder
+from datatrove.io import DataFolderLike
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from alignment_data.errors import InputError
-from alignment_data.pipeline.counts import RunCounts, write_json, write_summary
-from alignment_data.readers import InputFiles, iter_file_records
-from alignment_data.schema import REJECTION_KEY, TAG_KEY, Rejection, Tag
+from alignment_data.mixing.keyed import key_hash
+from alignment_data.pipeline.counts import RunCounts, write_array, write_json, write_summary
+from alignment_data.schema import REJECTION_KEY, TAG_KEY, Tag
 from alignment_data.tagging.policy import FilterPolicy
 from alignment_data.tagging.spec import TaggerSpec
 
@@ -159,7 +158,9 @@ class SplitFlagged(PipelineStep):
     """Sends flagged documents to ``flagged_writer`` and rejected ones to ``rejected_writer``.
 
     Passes on the kept documents (and, without a ``flagged_writer``, the flagged ones too,
-    for annotation-only runs). Writes the task's :class:`RunCounts` to ``counts_folder``.
+    for annotation-only runs). Writes the task's :class:`RunCounts` to ``counts_folder``,
+    and with ``record_kept_keys`` the key hashes of the kept documents in order
+    (``NNNNN.kept_keys.npy``), from which :class:`DrawReplacements` draws.
     """
 
     name = "🔀 Split flagged / rejected"
@@ -170,14 +171,17 @@ class SplitFlagged(PipelineStep):
         counts_folder: DataFolderLike,
         rejected_writer: DiskWriter,
         flagged_writer: DiskWriter | None = None,
+        record_kept_keys: bool = False,
     ):
         super().__init__()
         self.counts_folder = counts_folder
         self.rejected_writer = rejected_writer
         self.flagged_writer = flagged_writer
+        self.record_kept_keys = record_kept_keys
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         counts = RunCounts()
+        kept_keys = array("Q")
         with ExitStack() as stack:
             rejected = stack.enter_context(self.rejected_writer)
             flagged = stack.enter_context(self.flagged_writer) if self.flagged_writer else nullcontext()
@@ -198,79 +202,37 @@ class SplitFlagged(PipelineStep):
                     self.stat_update("flagged")
                     continue
                 self.stat_update("forwarded")
+                if self.record_kept_keys:
+                    kept_keys.append(key_hash(document.id))
                 yield document
         write_json(self.counts_folder, f"{rank:05d}.counts.json", counts.to_dict())
+        if self.record_kept_keys:
+            write_array(self.counts_folder, f"{rank:05d}.kept_keys.npy", np.frombuffer(kept_keys, dtype=np.uint64))
 
 
-def task_files(folder: DataFolderLike, rank: int) -> list[str]:
-    """The files a task of ``rank`` wrote to ``folder`` (``00003.jsonl.gz``, ``000_00003.parquet``...)."""
-    pattern = re.compile(rf"(?:\d+_)?{rank:05d}\.[a-z.]+")
-    return sorted(name for name in get_datafolder(folder).list_files() if pattern.fullmatch(name.rsplit("/", 1)[-1]))
+class FinishRun(PipelineStep):
+    """Calls ``function(*args)`` once all tasks are done: the last job of a Slurm run."""
 
+    name = "🧾 Finish the run"
+    type = "📊 - STATS"
 
-class ReplaceFlagged(PipelineStep):
-    """Writes, for each task, as many copies of kept documents as the task flagged.
-
-    The copies are drawn uniformly with replacement from the task's kept files, so the
-    filtered corpus keeps its document count, as in the study. Streaming: only the sampled
-    positions are held in memory. A copy keeps its document's metadata (so kept and
-    replacement files share one schema) and gets the id ``<id>#copy<k>``.
-    """
-
-    name = "♻ Replace flagged documents"
-    type = "✂️ - FORMAT"
-
-    def __init__(self, kept_folder: DataFolderLike, counts_folder: DataFolderLike, seed: int = 0):
+    def __init__(self, function, *args):
         super().__init__()
-        self.kept_folder = kept_folder
-        self.counts_folder = counts_folder
-        self.seed = seed
+        self.function = function
+        self.args = args
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data:
             yield from data
-        with get_datafolder(self.counts_folder).open(f"{rank:05d}.counts.json", "r") as stream:
-            counts = json.load(stream)
-        wanted, available = counts["flagged"], counts["kept"]
-        rng = random.Random(f"{self.seed}:{rank}")
-        picks: dict[int, int] = {}
-        if available:
-            for _ in range(wanted):
-                index = rng.randrange(available)
-                picks[index] = picks.get(index, 0) + 1
-        written = 0
-        for index, record in enumerate(self._kept_records(rank) if picks else ()):
-            for copy in range(picks.get(index, 0)):
-                yield Document(text=record.text, id=f"{record.id}#copy{copy}", metadata=dict(record.metadata))
-                written += 1
-        if picks and written != wanted:
-            raise InputError(f"task {rank} flagged {wanted} documents but only {written} copies could be drawn from "
-                             f"{available} kept documents: kept files are missing or changed", str(self.kept_folder))
-        write_json(self.counts_folder, f"{rank:05d}.replace.json",
-                   {"wanted": wanted, "written": written, "unreplaced": wanted - written})
-
-    def _kept_records(self, rank: int):
-        folder = get_datafolder(self.kept_folder)
-        files = InputFiles(folder.fs, folder.path, tuple(task_files(folder, rank)), (), False)
-        for name in files.names:
-            for record in iter_file_records(files, name):
-                if isinstance(record, Rejection):
-                    raise InputError(f"kept output is unreadable: {record.reason}", record.file, record.line, record.field)
-                yield record
+        self.function(*self.args)
 
 
-class WriteSummary(PipelineStep):
+class WriteSummary(FinishRun):
     """Writes ``summary.json`` once all tasks are done (the last job of a Slurm run)."""
 
     name = "🧾 Run summary"
-    type = "📊 - STATS"
 
     def __init__(self, output: str, info: dict):
-        super().__init__()
+        super().__init__(write_summary, output, info)
         self.output = output
         self.info = info
-
-    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        if data:
-            yield from data
-        write_summary(self.output, self.info)
