@@ -108,7 +108,7 @@ def _manifest_edit(folder, change):
     (lambda m: m.pop("tokenizer"), InputError, "manifest.json: tokenizer: missing"),
     (lambda m: m["stages"][0].update(tokens=5), InputError, r"stages\[0\].tokens: the manifest says 5 tokens"),
     (lambda m: m["stages"][1].update(name="stage-0"), InputError, "stage names repeat"),
-    (lambda m: m["stages"][0].update(path="nowhere"), InputError, "token folder not found"),
+    (lambda m: m["stages"][0].update(folder="nowhere"), InputError, "token folder not found"),
     (lambda m: m["tokenizer"].update(vocab_size=70_000), InputError, "2-byte tokens do not fit a vocabulary of 70,000"),
     (lambda m: m.update(stages=[]), InputError, "at least one stage"),
 ])

@@ -10,10 +10,11 @@ mixer's manifest is a change to this file only):
   that ``tokenizer.json`` file (of ``<folder>/tokenizer.json`` for a folder);
 - ``tokens``: ``{"base", "replacement", "synthetic", "total"}`` (reported, not needed here);
 - ``placement``: how the synthetic documents were placed (reported);
-- ``stages``: ``[{"name", "path", "tokens", "start_step"}, ...]`` in training order, ``path``
-  relative to the mix folder, ``tokens`` the tokens in its files, ``start_step`` the 1-based
-  step the stage starts at for the batch named by the optional top-level
-  ``sequence_length`` and ``global_batch_tokens``.
+- ``stages``: ``[{"name", "folder", "tokens", "start_step"}, ...]`` in training order,
+  ``folder`` relative to the mix folder, ``tokens`` the tokens in its files, ``start_step``
+  the 1-based step the stage starts at for the batch named by ``training``:
+  ``{"sequence_length", "global_batch_tokens"}``, where a step reads
+  ``global_batch_tokens / sequence_length`` windows of ``sequence_length + 1`` tokens.
 
 :func:`write_mix` writes the same layout from token lists (test fixtures, benchmarks and the
 GPU check, which train on mixes of random tokens).
@@ -80,8 +81,9 @@ class MixPlan:
             starts = [stage.start_step for stage in self.stages]
         else:
             starts, before = [], 0
+            per_step = tokens_per_step(sequence_length, global_batch_tokens)
             for stage in self.stages:
-                starts.append(1 + round(before / global_batch_tokens))
+                starts.append(1 + round(before / per_step))
                 before += stage.tokens
         where = str(self.folder / MANIFEST)
         if starts[0] != 1:
@@ -95,6 +97,11 @@ class MixPlan:
                 raise ConfigError(f"{where}: stage {self.stages[position].name!r} starts at step {start:,}, past the last step "
                                   f"{train_steps:,}: train for more steps or use a mix whose stages fit")
         return starts
+
+
+def tokens_per_step(sequence_length: int, global_batch_tokens: int) -> int:
+    """Tokens one training step reads: its windows of ``sequence_length + 1`` tokens (as the mixer counts them)."""
+    return global_batch_tokens // sequence_length * (sequence_length + 1)
 
 
 def _require(mapping: dict, key: str, kind: type | tuple[type, ...], where: str, field: str):
@@ -144,7 +151,7 @@ def read_mix(folder: str | Path) -> MixPlan:
     for position, raw in enumerate(raw_stages):
         field = f"stages[{position}]"
         name = _require(raw, "name", str, where, f"{field}.name")
-        stage_folder = _resolve(folder, _require(raw, "path", str, where, f"{field}.path"))
+        stage_folder = _resolve(folder, _require(raw, "folder", str, where, f"{field}.folder"))
         tokens = _require(raw, "tokens", int, where, f"{field}.tokens")
         start = raw.get("start_step")
         if start is not None and (not isinstance(start, int) or isinstance(start, bool) or start < 1):
@@ -167,9 +174,10 @@ def read_mix(folder: str | Path) -> MixPlan:
         raise InputError(f"{first.token_size}-byte tokens do not fit a vocabulary of {tokenizer.vocab_size:,} "
                          f"(datatrove uses {token_size_for(tokenizer.vocab_size)} bytes for it)", file=f"{first.path}.metadata", line=1)
     stated = None
-    if "sequence_length" in manifest or "global_batch_tokens" in manifest:
-        stated = (_require(manifest, "sequence_length", int, where, "sequence_length"),
-                  _require(manifest, "global_batch_tokens", int, where, "global_batch_tokens"))
+    if "training" in manifest:
+        training = _require(manifest, "training", dict, where, "training")
+        stated = (_require(training, "sequence_length", int, where, "training.sequence_length"),
+                  _require(training, "global_batch_tokens", int, where, "training.global_batch_tokens"))
     return MixPlan(folder, condition, tokenizer, first.tokenizer_name, first.token_size, tuple(stages), stated, manifest)
 
 
@@ -187,9 +195,9 @@ def write_mix(folder: str | Path, stages: dict[str, list[list[int]]], tokenizer_
     entries, before = [], 0
     for name, documents in stages.items():
         written = write_token_file(folder / name / "00000_unshuffled.ds", documents, str(tokenizer_path), token_size)
-        entry = {"name": name, "path": name, "tokens": written.tokens}
-        if global_batch_tokens:
-            entry["start_step"] = 1 + round(before / global_batch_tokens)
+        entry = {"name": name, "folder": name, "tokens": written.tokens}
+        if sequence_length and global_batch_tokens:
+            entry["start_step"] = 1 + round(before / tokens_per_step(sequence_length, global_batch_tokens))
         entries.append(entry)
         before += written.tokens
     manifest = {
@@ -201,7 +209,7 @@ def write_mix(folder: str | Path, stages: dict[str, list[list[int]]], tokenizer_
         "stages": entries,
     }
     if sequence_length and global_batch_tokens:
-        manifest.update(sequence_length=sequence_length, global_batch_tokens=global_batch_tokens)
+        manifest["training"] = {"sequence_length": sequence_length, "global_batch_tokens": global_batch_tokens}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return read_mix(folder)
 
