@@ -71,6 +71,11 @@ class MixPlan:
     def total_tokens(self) -> int:
         return sum(stage.tokens for stage in self.stages)
 
+    def steps_per_pass(self, sequence_length: int, global_batch_tokens: int) -> int:
+        """Whole optimizer steps one pass over the mix takes at this batch (each stage's last partial step unread)."""
+        per_step = global_batch_tokens // sequence_length
+        return sum(sum(file.windows(sequence_length) for file in stage.files) // per_step for stage in self.stages)
+
     def start_steps(self, sequence_length: int, global_batch_tokens: int, train_steps: int) -> list[int]:
         """The 1-based step each stage starts at for this batch, checked against ``train_steps``.
 

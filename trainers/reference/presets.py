@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alignment_data.errors import unknown_choice
+from alignment_data.mixing.recipes import MixSettings
 from trainers.nanotron.presets import PRESETS as NANOTRON_PRESETS
 
 
@@ -51,6 +52,11 @@ PRESETS = {preset.name: preset for preset in (
                     hidden_size=64, num_layers=2, num_heads=4, num_kv_heads=4, intermediate_size=176, vocab_size=None,
                     sequence_length=64, global_batch_sequences=16, micro_batch_size=16, train_steps=40,
                     learning_rate=3e-3, min_lr=1.2e-4, checkpoint_every=20),
+    ReferencePreset("toy", "the tiny model at 384 tokens, context enough for the evaluation's prompts: the whole path's "
+                    "model, a minute a run on two CPU cores",
+                    hidden_size=64, num_layers=2, num_heads=4, num_kv_heads=4, intermediate_size=176, vocab_size=None,
+                    sequence_length=384, global_batch_sequences=8, micro_batch_size=8, train_steps=150,
+                    learning_rate=3e-3, min_lr=1.2e-4, checkpoint_every=50),
     _like_nanotron("150m", micro_batch_size=16),
     _like_nanotron("1b", micro_batch_size=8),
 )}
@@ -61,3 +67,11 @@ def reference_preset(name: str) -> ReferencePreset:
     if name not in PRESETS:
         raise unknown_choice("reference preset", name, PRESETS)
     return PRESETS[name]
+
+
+def mix_settings(name: str, **changes) -> MixSettings:
+    """Mixer settings whose sequence length and global batch are the preset's, so the mix's stage
+    boundaries fall on the steps this preset trains (``changes``: other ``MixSettings`` fields)."""
+    preset = reference_preset(name)
+    return MixSettings(sequence_length=preset.sequence_length,
+                       global_batch_tokens=preset.global_batch_sequences * preset.sequence_length, **changes)
