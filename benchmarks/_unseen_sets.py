@@ -47,8 +47,11 @@ def evenly(items: list, count: int) -> list:
 def labelled_sets() -> dict:
     """name -> labelled documents: the test split, the unseen documents and the unseen trap sentences."""
     unseen = read_labelled(UNSEEN)
+    test = read_labelled(LABELLED / "written", split="test")
     return {
-        "test_split": read_labelled(LABELLED / "written", split="test"),
+        # the test split as it was before issue 11, and the test documents of the registers added for it (r3-*)
+        "test_split": [doc for doc in test if not doc.id.startswith("r3-")],
+        "test_split_r3": [doc for doc in test if doc.id.startswith("r3-")],
         "unseen": [doc for doc in unseen if doc.fields.get("surface_form") != "trap sentence"],
         "unseen_traps": [doc for doc in unseen if doc.fields.get("surface_form") == "trap sentence"],
     }

@@ -97,8 +97,9 @@ def report_labelled(tagger, documents) -> dict:
         out["confusion"] = {true: {pred: n for pred, n in row.items() if n} for true, row in report["confusion"].items()
                             if true in report["counts"]}
         out["accuracy"] = report["accuracy"]
-    if "stages" in report:
-        out["stages"] = {name: {"seen": s["seen"], "decided": s["decided"]} for name, s in report["stages"].items()}
+    if "stages" in report:  # a cascade's stages (a single model reports only its own counters)
+        out["stages"] = {name: {"seen": s["seen"], "decided": s["decided"]} for name, s in report["stages"].items()
+                         if isinstance(s, dict)}
     return out
 
 

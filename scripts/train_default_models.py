@@ -21,7 +21,7 @@ import numpy as np
 
 from alignment_data.readers import read_labelled
 from alignment_data.tagging.blocklist import BlocklistTagger
-from alignment_data.tagging.cascade import CascadeTagger, ModelStage
+from alignment_data.tagging.cascade import CascadeTagger, ModelStage, default_guard
 from alignment_data.tagging.fasttext import FastTextParams, FastTextTagger, write_card
 from alignment_data.tagging.policy import make_policy
 from alignment_data.tagging.quality import measure_tagger
@@ -90,13 +90,14 @@ def main() -> None:
         stage_taggers["embedding"] = lambda: EmbeddingTagger(head_path, encoder=embedder.encoder)
         print(f"embedding head: thresholds {embedding.head.thresholds}")
 
+    guard = default_guard()  # kept as shipped: the term categories only the last stage may clear
     variants = {}
     for names in [("fasttext",), ("fasttext", "embedding")]:
         if not all(name in stage_taggers for name in names):
             continue
         stages = [ModelStage(stage_taggers[name]()) for name in names]
         combine = len(names) > 1
-        cascade = CascadeTagger(BlocklistTagger(), stages, make_policy("misaligned"), args.escalate, combine)
+        cascade = CascadeTagger(BlocklistTagger(), stages, make_policy("misaligned"), args.escalate, combine, guard=guard)
         settings = {**tune_cascade(cascade, valid, args.target_recall), "combine": combine}
         settings["test"] = {}
         for name in ("misaligned", "ai"):
@@ -106,7 +107,7 @@ def main() -> None:
             settings["test"][name] = {**short(report), "stages": report["stages"]}
         variants["+".join(names)] = settings
         print(f"cascade {'+'.join(names)}: {settings['stages']} thresholds {settings['thresholds']}")
-    (MODELS / "cascade.json").write_text(json.dumps({"escalate": args.escalate, "variants": variants}, indent=2) + "\n")
+    (MODELS / "cascade.json").write_text(json.dumps({"escalate": args.escalate, "guard": list(guard), "variants": variants}, indent=2) + "\n")
     for kind, figures in [("fasttext", fasttext_test)] + ([("embedding", embedding_test)] if not args.no_embedding else []) + \
             [(f"cascade {name}", v["test"]) for name, v in variants.items()]:
         for policy, r in figures.items():
