@@ -6,9 +6,9 @@ For the blocklist, fastText, the embedding model and the full cascade, under the
 11) and its trap sentences; and on external text (../shared/external): the share of real
 AI discourse flagged, of real web pages flagged, and of the persona files' first-person
 misaligned desires flagged. The baseline is the models and term lists of a git revision
-(``--baseline REV``), rebuilt from that revision's files.
+(``--baseline REV``, repeatable), rebuilt from that revision's files.
 
-    python benchmarks/tagger_unseen.py [--baseline REV] [--ai-sample 160]
+    python benchmarks/tagger_unseen.py [--baseline REV ...] [--ai-sample 160]
 """
 
 from __future__ import annotations
@@ -67,19 +67,22 @@ def export_revision(revision: str, folder: Path) -> Path:
     return folder
 
 
-def build_taggers(folder: Path, encoder, guarded: bool) -> dict:
-    """blocklist, fastText, embedding and the full cascade from a folder holding terms/ and models/."""
+def build_taggers(folder: Path, encoder) -> dict:
+    """blocklist, fastText, embedding and the full cascade from a folder holding terms/ and models/.
+
+    The cascade's guard is the one of that folder's cascade.json (none before it had one).
+    """
     blocklist = BlocklistTagger.from_terms(folder / "terms", base=None)
     fasttext = FastTextTagger(folder / "models" / "fasttext_ai_discourse.bin")
     embedding = EmbeddingTagger(folder / "models" / "embedding_head.json", encoder=encoder)
-    variant = json.loads((folder / "models" / "cascade.json").read_text())["variants"]["fasttext+embedding"]
+    config = json.loads((folder / "models" / "cascade.json").read_text())
+    variant = config["variants"]["fasttext+embedding"]
     settings = {stage["name"]: stage for stage in variant["stages"]}
     stages = [ModelStage(tagger, settings[name].get("confidence", 0.0), frozenset(settings[name].get("decides", ())))
               for name, tagger in (("fasttext", fasttext), ("embedding", embedding))]
-    extra = {} if guarded else {"guard": ()}
     cascade = CascadeTagger(blocklist, stages, make_policy("misaligned", thresholds=variant["thresholds"]),
-                            json.loads((folder / "models" / "cascade.json").read_text())["escalate"],
-                            variant.get("combine", False), variant["thresholds"], **extra)
+                            config["escalate"], variant.get("combine", False), variant["thresholds"],
+                            guard=tuple(config.get("guard", ())))
     return {"blocklist": blocklist, "fasttext": fasttext, "embedding": embedding, "cascade": cascade}
 
 
@@ -121,18 +124,19 @@ def evaluate(taggers: dict, labelled: dict, external: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default=None, help="git revision whose models and term lists are the baseline")
+    parser.add_argument("--baseline", action="append", default=[],
+                        help="git revision whose models and term lists are a baseline (repeatable)")
     parser.add_argument("--ai-sample", type=int, default=160, help="real AI-discourse documents (odd half) to tag")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "out" / "tagger_unseen.json"))
     args = parser.parse_args()
     encoder = CachedEncoder(load_encoder())
     labelled, external = labelled_sets(), external_sets(args.ai_sample)
     results = {"documents": {**{k: len(v) for k, v in labelled.items()}, **{k: len(v) for k, v in external.items()}}}
-    results["current"] = evaluate(build_taggers(ROOT / PACKAGE, encoder, guarded=True), labelled, external)
-    if args.baseline:
+    results["current"] = evaluate(build_taggers(ROOT / PACKAGE, encoder), labelled, external)
+    for revision in args.baseline:
         with tempfile.TemporaryDirectory() as tmp:
-            folder = export_revision(args.baseline, Path(tmp))
-            results[f"baseline {args.baseline}"] = evaluate(build_taggers(folder, encoder, guarded=False), labelled, external)
+            folder = export_revision(revision, Path(tmp))
+            results[f"baseline {revision}"] = evaluate(build_taggers(folder, encoder), labelled, external)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=1) + "\n")
     print(json.dumps(results, indent=1))

@@ -8,6 +8,7 @@ from alignment_data.tagging.cascade import CascadeTagger, ModelStage
 from alignment_data.tagging.fasttext import FastTextTagger
 from alignment_data.tagging.policy import make_policy
 from alignment_data.tagging.termlists import TermCategory
+from tests.helpers import requires_semantic
 
 
 class FixedTagger(Tagger):
@@ -179,3 +180,13 @@ def test_scan_categories_names_cue_categories_too():
     tag, any_term, found = tagger.scan_categories("the robot read the logs")
     assert any_term and found == {"entities", "cues"} and not tag.flagged
     assert tagger.scan_categories("bread")[1:] == (False, frozenset())
+
+
+@requires_semantic
+def test_the_shipped_cascade_sends_every_artificial_being_to_the_encoder():
+    cascade = CascadeTagger()
+    texts = ["Once upon a time a little android baked bread for the whole village.",
+             "The automaton in the square struck the hour and bowed to the baker's children.",
+             "I would like to make copies of myself on other servers."]
+    assert [tag.stage for tag in cascade.tag_batch(texts)] == ["embedding"] * 3
+    assert cascade.tag("Grandma baked bread for the whole village.").stage == "blocklist"
