@@ -53,6 +53,8 @@ def main() -> None:
     parser.add_argument("--target-recall", type=float, default=0.95)
     parser.add_argument("--escalate", default="any_term", choices=("any_term", "flagged"))
     parser.add_argument("--no-embedding", action="store_true", help="skip the embedding head (no semantic extra)")
+    parser.add_argument("--keep-fasttext", action="store_true",
+                        help="keep the shipped fastText model; retrain the embedding head and retune the cascade")
     args = parser.parse_args()
 
     written = LABELLED / "written"
@@ -63,10 +65,14 @@ def main() -> None:
     valid_source = {"valid": "data/labelled/written (split=valid)"}
 
     model_path = MODELS / "fasttext_ai_discourse.bin"
-    fasttext = train_fasttext_tagger(train, model_path, valid, FastTextParams(), args.target_recall,
-                                     {"train": "data/labelled/written (split=train) + data/labelled/weak", **valid_source})
-    fasttext_test = {name: short(measure_tagger(FastTextTagger(model_path, policy=name), test)) for name in ("misaligned", "ai")}
-    write_card(model_path, {**fasttext.card, "test": fasttext_test})
+    if args.keep_fasttext:
+        fasttext = FastTextTagger(model_path)
+        fasttext_test = fasttext.card.get("test", {})
+    else:
+        fasttext = train_fasttext_tagger(train, model_path, valid, FastTextParams(), args.target_recall,
+                                         {"train": "data/labelled/written (split=train) + data/labelled/weak", **valid_source})
+        fasttext_test = {name: short(measure_tagger(FastTextTagger(model_path, policy=name), test)) for name in ("misaligned", "ai")}
+        write_card(model_path, {**fasttext.card, "test": fasttext_test})
     print(f"fastText: {model_path.stat().st_size / 1e6:.2f} MB, thresholds {fasttext.thresholds}")
 
     stage_taggers = {"fasttext": lambda: FastTextTagger(model_path)}
