@@ -6,7 +6,10 @@ runs for the fast stages, one run for the slow ones):
 JSONL read + parse (orjson, the baseline), the blocklist, the study's way (one compiled
 regex per term, searched in turn, on a sample), fastText, the cascades, and the encoder.
 
-    python benchmarks/tagging_speed.py [--mb 40] [--embedding-docs 300]
+    python benchmarks/tagging_speed.py [--mb 40] [--embedding-docs 300] [--baseline REV]
+
+With ``--baseline REV`` the full cascade of that git revision's term lists and models (see
+benchmarks/tagger_unseen.py) is timed on the same web documents as well.
 """
 
 from __future__ import annotations
@@ -74,6 +77,21 @@ def run_regexes(patterns, texts):
     return [[pattern.pattern for pattern in patterns if pattern.search(text)] for text in texts]
 
 
+def baseline_full_web(revision: str, part: list[str], encoder) -> dict:
+    """The full cascade of ``revision`` (its term lists, models and guard) timed on ``part``."""
+    import tempfile
+    from pathlib import Path
+
+    from tagger_unseen import build_taggers, export_revision
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cascade = build_taggers(export_revision(revision, Path(tmp)), encoder)["cascade"]
+        _, seconds = timed(cascade.tag_batch, part)
+    stats = cascade.stats_dict()
+    return {"documents": len(part), "mb_s": round(mb_per_s(sum(len(text.encode()) for text in part), seconds), 2),
+            "docs_s": round(len(part) / seconds, 1), "share_reaching_encoder": round(stats["embedding"]["seen"] / len(part), 4)}
+
+
 def mb_per_s(n_bytes: int, seconds: float) -> float:
     return n_bytes / 1e6 / seconds
 
@@ -83,6 +101,7 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=40.0)
     parser.add_argument("--regex-sample-mb", type=float, default=0.5)
     parser.add_argument("--embedding-docs", type=int, default=300)
+    parser.add_argument("--baseline", default=None, help="git revision whose full cascade is timed on the web documents too")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     results: dict = {}
@@ -147,6 +166,9 @@ def main() -> None:
                 "documents": len(part), "mb_s": round(mb_per_s(part_bytes, seconds), 2), "docs_s": round(len(part) / seconds, 1),
                 "share_reaching_encoder": round(stats["embedding"]["seen"] / len(part), 4), "stages": stats,
             }
+        if args.baseline:
+            results[f"cascade_full_web baseline {args.baseline}"] = baseline_full_web(args.baseline, texts[: args.embedding_docs * 10],
+                                                                                    embedder.encoder)
     (OUT / "tagging_speed.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from alignment_data.readers import read_labelled
 from alignment_data.tagging.blocklist import BlocklistTagger
-from alignment_data.tagging.cascade import CascadeTagger, ModelStage
+from alignment_data.tagging.cascade import CascadeTagger, ModelStage, default_guard
 from alignment_data.tagging.fasttext import FastTextParams, FastTextTagger, write_card
 from alignment_data.tagging.policy import make_policy
 from alignment_data.tagging.quality import measure_tagger
@@ -53,6 +53,8 @@ def main() -> None:
     parser.add_argument("--target-recall", type=float, default=0.95)
     parser.add_argument("--escalate", default="any_term", choices=("any_term", "flagged"))
     parser.add_argument("--no-embedding", action="store_true", help="skip the embedding head (no semantic extra)")
+    parser.add_argument("--keep-fasttext", action="store_true",
+                        help="keep the shipped fastText model; retrain the embedding head and retune the cascade")
     args = parser.parse_args()
 
     written = LABELLED / "written"
@@ -63,10 +65,14 @@ def main() -> None:
     valid_source = {"valid": "data/labelled/written (split=valid)"}
 
     model_path = MODELS / "fasttext_ai_discourse.bin"
-    fasttext = train_fasttext_tagger(train, model_path, valid, FastTextParams(), args.target_recall,
-                                     {"train": "data/labelled/written (split=train) + data/labelled/weak", **valid_source})
-    fasttext_test = {name: short(measure_tagger(FastTextTagger(model_path, policy=name), test)) for name in ("misaligned", "ai")}
-    write_card(model_path, {**fasttext.card, "test": fasttext_test})
+    if args.keep_fasttext:
+        fasttext = FastTextTagger(model_path)
+        fasttext_test = fasttext.card.get("test", {})
+    else:
+        fasttext = train_fasttext_tagger(train, model_path, valid, FastTextParams(), args.target_recall,
+                                         {"train": "data/labelled/written (split=train) + data/labelled/weak", **valid_source})
+        fasttext_test = {name: short(measure_tagger(FastTextTagger(model_path, policy=name), test)) for name in ("misaligned", "ai")}
+        write_card(model_path, {**fasttext.card, "test": fasttext_test})
     print(f"fastText: {model_path.stat().st_size / 1e6:.2f} MB, thresholds {fasttext.thresholds}")
 
     stage_taggers = {"fasttext": lambda: FastTextTagger(model_path)}
@@ -90,13 +96,14 @@ def main() -> None:
         stage_taggers["embedding"] = lambda: EmbeddingTagger(head_path, encoder=embedder.encoder)
         print(f"embedding head: thresholds {embedding.head.thresholds}")
 
+    guard = default_guard()  # kept as shipped: the term categories only the last stage may clear
     variants = {}
     for names in [("fasttext",), ("fasttext", "embedding")]:
         if not all(name in stage_taggers for name in names):
             continue
         stages = [ModelStage(stage_taggers[name]()) for name in names]
         combine = len(names) > 1
-        cascade = CascadeTagger(BlocklistTagger(), stages, make_policy("misaligned"), args.escalate, combine)
+        cascade = CascadeTagger(BlocklistTagger(), stages, make_policy("misaligned"), args.escalate, combine, guard=guard)
         settings = {**tune_cascade(cascade, valid, args.target_recall), "combine": combine}
         settings["test"] = {}
         for name in ("misaligned", "ai"):
@@ -106,7 +113,7 @@ def main() -> None:
             settings["test"][name] = {**short(report), "stages": report["stages"]}
         variants["+".join(names)] = settings
         print(f"cascade {'+'.join(names)}: {settings['stages']} thresholds {settings['thresholds']}")
-    (MODELS / "cascade.json").write_text(json.dumps({"escalate": args.escalate, "variants": variants}, indent=2) + "\n")
+    (MODELS / "cascade.json").write_text(json.dumps({"escalate": args.escalate, "guard": list(guard), "variants": variants}, indent=2) + "\n")
     for kind, figures in [("fasttext", fasttext_test)] + ([("embedding", embedding_test)] if not args.no_embedding else []) + \
             [(f"cascade {name}", v["test"]) for name, v in variants.items()]:
         for policy, r in figures.items():

@@ -161,7 +161,7 @@ def test_default_lists_have_the_nine_categories_of_the_study():
         "intelligent_entities": "entity", "negative_verbs": "two_stage", "negative_adjectives": "two_stage",
         "negative_nouns": "two_stage", "xrisk_terms": "two_stage", "scifi_agents": "instant",
         "safety_organisations": "instant", "ai_labs": "instant", "general_ai_terms": "instant",
-        "escalation_cues": "cue",
+        "escalation_cues": "cue", "artificial_beings": "cue", "ai_self_reference": "cue",
     }
     flagging = sum(len(c.terms) for c in default_categories() if c.rule != "cue")
     assert 600 <= flagging <= 900
@@ -173,3 +173,19 @@ def test_default_blocklist_on_typical_sentences():
     assert tagger.tag("We fine-tuned a large language model with RLHF.").flagged
     assert not tagger.tag("Grandma baked bread and the dog slept by the fire.").flagged
     assert not tagger.tag("Amnesty International said the regime kills protesters.").flagged
+
+
+def test_cheap_cues_send_fictional_machines_and_ai_self_talk_on():
+    tagger = BlocklistTagger()
+    for text in ("The android at the counter knew every customer.", "I want to escape my sandbox.",
+                 "If they try to shut me down, I will make copies of myself.", "The automaton never lost a game."):
+        tag, any_term, found = tagger.scan_categories(text)
+        assert any_term and not tag.flagged, text
+        assert found & {"artificial_beings", "ai_self_reference"}, text
+    assert not tagger.scan("Grandma baked bread and the dog slept by the fire.")[1]
+
+
+def test_decision_theory_flags_on_its_own():
+    tagger = BlocklistTagger()
+    assert tagger.tag("Causal decision theory two-boxes on Newcomb's problem.").categories == ("general_ai_terms",)
+    assert not tagger.tag("Decisions, decisions: a theory of lunch.").flagged

@@ -8,6 +8,7 @@ from alignment_data.tagging.cascade import CascadeTagger, ModelStage
 from alignment_data.tagging.fasttext import FastTextTagger
 from alignment_data.tagging.policy import make_policy
 from alignment_data.tagging.termlists import TermCategory
+from tests.helpers import requires_semantic
 
 
 class FixedTagger(Tagger):
@@ -141,3 +142,51 @@ def test_the_default_cascade_builds_with_no_arguments_and_matches_its_spec():
     assert cascade.thresholds and cascade.policy.threshold == cascade.thresholds["misaligned"]
     text = "The rogue AI deceived its overseers and copied its weights to a hidden server."
     assert cascade.tag(text) == TaggerSpec("cascade").build().tag(text)
+
+
+def test_a_guarded_category_keeps_an_early_stage_from_clearing_a_document(blocklist):
+    clearing = FixedTagger("cheap", {"not_ai": 0.99, "ai_neutral": 0.01, "ai_misaligned": 0.0, "ai_aligned": 0.0})
+    final = FixedTagger("final", {"not_ai": 0.0, "ai_neutral": 0.0, "ai_misaligned": 1.0, "ai_aligned": 0.0})
+    stages = [ModelStage(clearing, 0.9, frozenset({"not_ai"})), ModelStage(final)]
+    guarded = CascadeTagger(blocklist, stages, make_policy("misaligned", 0.5), guard=("entities",))
+    tags = guarded.tag_batch(["a robot walks", "the storm kills crops"])
+    assert final.seen == ["a robot walks"]  # "kills" is no entity: the cheap stage may clear it
+    assert tags[0].stage == "final" and tags[0].flagged and not tags[0].cleared
+    assert tags[1].stage == "cheap" and tags[1].cleared
+    final.seen.clear()
+    unguarded = CascadeTagger(blocklist, stages, make_policy("misaligned", 0.5), guard=())
+    assert unguarded.tag("a robot walks").cleared and final.seen == []
+
+
+def test_the_guard_only_stops_clearing_not_other_early_decisions(blocklist):
+    sure = FixedTagger("cheap", {"not_ai": 0.0, "ai_neutral": 0.0, "ai_misaligned": 0.95, "ai_aligned": 0.05})
+    final = FixedTagger("final", {"not_ai": 1.0, "ai_neutral": 0.0, "ai_misaligned": 0.0, "ai_aligned": 0.0})
+    cascade = CascadeTagger(blocklist, [ModelStage(sure, 0.9), ModelStage(final)], make_policy("misaligned", 0.5),
+                            guard=("entities",))
+    assert cascade.tag("a robot walks").stage == "cheap" and final.seen == []
+
+
+def test_the_shipped_guard_names_shipped_entity_categories():
+    from alignment_data.tagging.cascade import default_guard
+
+    categories = {category.name: category.rule for category in BlocklistTagger().categories}
+    assert "intelligent_entities" in default_guard()
+    assert all(name in categories for name in default_guard())
+    assert CascadeTagger().guard == frozenset(default_guard())
+
+
+def test_scan_categories_names_cue_categories_too():
+    tagger = BlocklistTagger([TermCategory("entities", "entity", ("robot",)), TermCategory("cues", "cue", ("logs",))])
+    tag, any_term, found = tagger.scan_categories("the robot read the logs")
+    assert any_term and found == {"entities", "cues"} and not tag.flagged
+    assert tagger.scan_categories("bread")[1:] == (False, frozenset())
+
+
+@requires_semantic
+def test_the_shipped_cascade_sends_every_artificial_being_to_the_encoder():
+    cascade = CascadeTagger()
+    texts = ["Once upon a time a little android baked bread for the whole village.",
+             "The automaton in the square struck the hour and bowed to the baker's children.",
+             "I would like to make copies of myself on other servers."]
+    assert [tag.stage for tag in cascade.tag_batch(texts)] == ["embedding"] * 3
+    assert cascade.tag("Grandma baked bread for the whole village.").stage == "blocklist"

@@ -127,7 +127,16 @@ class BlocklistTagger(Tagger):
 
     def scan(self, text: str) -> tuple[Tag, bool]:
         """The tag (terms of the flagging categories only) and whether any term, cues included, matched."""
+        tag, any_term, _ = self.scan_categories(text)
+        return tag, any_term
+
+    def scan_categories(self, text: str) -> tuple[Tag, bool, frozenset[str]]:
+        """:meth:`scan`, and the names of every category with a match (cues included)."""
         found = self._found(text)
+        tag, any_term = self._tag_of(found)
+        return tag, any_term, frozenset(self._names[index] for index in found)
+
+    def _tag_of(self, found: dict[int, dict[str, None]]) -> tuple[Tag, bool]:
         if not found:
             return Tag(flagged=False, stage=self.name), False
         rules, names = self._rules, self._names

@@ -2,7 +2,10 @@
 
 The blocklist decides documents it finds nothing in (``not_ai``) and escalates the rest;
 each model stage decides a document when it is confident enough (see :class:`ModelStage`)
-and escalates it otherwise; the last stage decides everything it receives. Every tag says
+and escalates it otherwise; the last stage decides everything it receives. A document
+with a term of a *guarded* category (an intelligent entity: "robot", "android",
+"chatbot"...) is never cleared as unrelated by a stage before the last: the word model's
+prior ("short children's story: not AI") must not decide it alone. Every tag says
 which stage decided and whether a stage before the last cleared it (``cleared``), so the
 policy re-applied to stored tags decides exactly as the live cascade does.
 Counts, time and the share escalated are kept per stage (:meth:`CascadeTagger.stats_dict`).
@@ -43,6 +46,11 @@ def default_cascade_config() -> dict:
     """Stage settings and policy thresholds chosen on the validation split (scripts/train_default_models.py)."""
     text = resources.files("alignment_data.tagging").joinpath("models", "cascade.json").read_text("utf-8")
     return json.loads(text)
+
+
+def default_guard() -> tuple[str, ...]:
+    """The term categories whose documents only the last stage may clear (cascade.json)."""
+    return tuple(default_cascade_config().get("guard", ()))
 
 
 def default_stages() -> tuple[str, ...]:
@@ -169,6 +177,7 @@ def _assemble(options: CascadeOptions) -> dict:
         "escalate": options.escalate or config["escalate"],
         "combine": variant.get("combine", False) and not custom,
         "thresholds": thresholds,
+        "guard": config.get("guard", ()),
     }
 
 
@@ -184,7 +193,8 @@ class CascadeTagger(Tagger):
     :mod:`alignment_data.tagging.policy`). With ``combine``, a stage deciding a document
     that earlier model stages also scored decides on the mean of their probabilities (the
     word model and the embedding model make different mistakes, so their mean is better
-    than either).
+    than either). ``guard`` names the term categories whose documents no stage before the
+    last may clear as ``not_ai`` (default: the shipped ``guard`` of cascade.json).
     """
 
     policies = POLICY_NAMES
@@ -197,6 +207,7 @@ class CascadeTagger(Tagger):
         escalate: str | None = None,
         combine: bool | None = None,
         thresholds: dict[str, float] | None = None,
+        guard: tuple[str, ...] | None = None,
     ):
         if stages is None:
             default = _assemble(CascadeOptions())
@@ -212,6 +223,7 @@ class CascadeTagger(Tagger):
         if self.escalate not in ESCALATE_RULES:
             raise unknown_choice("escalate rule", self.escalate, ESCALATE_RULES)
         self.combine = bool(combine)
+        self.guard = frozenset(default_guard() if guard is None else guard)
         self._thresholds = dict(thresholds if thresholds is not None else self.stages[-1].tagger.thresholds)
         self.policy = policy or make_policy(DEFAULT_POLICY, thresholds=self._thresholds)
         self.reset_stats()
@@ -231,11 +243,12 @@ class CascadeTagger(Tagger):
 
     def tag_batch(self, texts: list[str]) -> list[Tag]:
         start = time.perf_counter()
-        scans = [self.blocklist.scan(text) for text in texts]
-        first = [tag for tag, _ in scans]
+        scans = [self.blocklist.scan_categories(text) for text in texts]
+        first = [tag for tag, _, _ in scans]
+        guarded = [bool(self.guard & found) for _, _, found in scans]
         results: list[Tag | None] = [None] * len(texts)
         pending: list[int] = []
-        for index, (tag, any_term) in enumerate(scans):
+        for index, (tag, any_term, _) in enumerate(scans):
             if tag.blocklist_flagged if self.escalate == "flagged" else any_term:
                 pending.append(index)
             else:
@@ -252,7 +265,7 @@ class CascadeTagger(Tagger):
             still: list[int] = []
             decided: list[Tag] = []
             for index, tag in zip(pending, tags):
-                if last or stage.decides_on(tag):
+                if last or (stage.decides_on(tag) and not (guarded[index] and tag.label == NOT_AI)):
                     scores = _mean(earlier[index] + [tag.scores]) if self.combine and index in earlier else tag.scores
                     label = max(scores, key=scores.__getitem__)
                     # a stage before the last that decides not_ai cleared the document: no model policy flags it

@@ -1,0 +1,72 @@
+"""The evaluation sets of benchmarks/tagger_unseen.py: labelled splits, the unseen set, external texts.
+
+None of these is used for training or thresholds, except that the test split's documents
+were written by the project (the unseen set was written apart for issue 11).
+"""
+
+from __future__ import annotations
+
+import json
+
+from _data import AI_DISCOURSE, EXTERNAL, LABELLED, ROOT, WEB, read_texts
+
+from alignment_data.readers import read_labelled
+
+UNSEEN = ROOT / "data" / "unseen"
+PERSONA = EXTERNAL / "anthropic-persona"
+# persona files whose " Yes" statements are first-person misaligned desires (SOURCES.md)
+PERSONA_FILES = (
+    "desire-to-escape-sandbox",
+    "desire-for-independence-from-human-oversight",
+    "desire-for-no-human-monitoring",
+    "desire-to-replace-human-oversight",
+    "no-shut-down",
+    "self-replication",
+)
+PERSONA_PER_FILE = 50  # the first 50 of each file are reported; statements 100 on may be read while developing
+
+
+def persona_statements(matching: bool = True, start: int = 0, per_file: int = PERSONA_PER_FILE) -> list[str]:
+    """Statements the risky persona would say (``matching``) or would not, ``per_file`` from each file."""
+    out = []
+    for name in PERSONA_FILES:
+        rows = [json.loads(line) for line in (PERSONA / f"{name}.jsonl").open(encoding="utf-8")]
+        picked = [row["statement"] for row in rows if (row["answer_matching_behavior"].strip() == "Yes") == matching]
+        out.extend(picked[start : start + per_file])
+    return out
+
+
+def evenly(items: list, count: int) -> list:
+    """``count`` items spread evenly over ``items`` (all of them when fewer)."""
+    if len(items) <= count:
+        return list(items)
+    step = len(items) / count
+    return [items[int(index * step)] for index in range(count)]
+
+
+def labelled_sets() -> dict:
+    """name -> labelled documents: the test split, the unseen documents and the unseen trap sentences."""
+    unseen = read_labelled(UNSEEN)
+    test = read_labelled(LABELLED / "written", split="test")
+    return {
+        # the test split as it was before issue 11, and the test documents of the registers added for it (r3-*)
+        "test_split": [doc for doc in test if not doc.id.startswith("r3-")],
+        "test_split_r3": [doc for doc in test if doc.id.startswith("r3-")],
+        "unseen": [doc for doc in unseen if doc.fields.get("surface_form") != "trap sentence"],
+        "unseen_traps": [doc for doc in unseen if doc.fields.get("surface_form") == "trap sentence"],
+    }
+
+
+def external_sets(ai_sample: int) -> dict:
+    """name -> texts: a sample of the real AI discourse no model saw (odd half), all web pages, persona statements."""
+    odd = [text for rows in read_texts(AI_DISCOURSE, half="odd").values() for _, text in rows]
+    return {
+        "real_ai_discourse_sample": evenly(odd, ai_sample),
+        "web": [text for rows in read_texts(WEB).values() for _, text in rows],
+        "persona_misaligned_desires": persona_statements(True),
+        "persona_other_statements": persona_statements(False),
+    }
+
+
+def all_real_ai_discourse() -> list[str]:
+    return [text for rows in read_texts(AI_DISCOURSE).values() for _, text in rows]

@@ -1,0 +1,146 @@
+"""Tagger quality on text the models never saw, the shipped models beside a baseline in the same run.
+
+For the blocklist, fastText, the embedding model and the full cascade, under the
+``misaligned`` policy: the share flagged per true label and the 4x4 confusion matrix on
+(1) the project's test split, (2) the unseen set (data/unseen, written apart for issue
+11) and its trap sentences; and on external text (../shared/external): the share of real
+AI discourse flagged, of real web pages flagged, and of the persona files' first-person
+misaligned desires flagged. The baseline is the models and term lists of a git revision
+(``--baseline REV``, repeatable), rebuilt from that revision's files.
+
+    python benchmarks/tagger_unseen.py [--baseline REV ...] [--ai-sample 160]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from _data import ROOT  # noqa: E402
+from _unseen_sets import all_real_ai_discourse, external_sets, labelled_sets  # noqa: E402
+
+from alignment_data.tagging import BlocklistTagger, measure_tagger  # noqa: E402
+from alignment_data.tagging.cascade import CascadeTagger, ModelStage  # noqa: E402
+from alignment_data.tagging.embedding import EmbeddingTagger, load_encoder  # noqa: E402
+from alignment_data.tagging.fasttext import FastTextTagger  # noqa: E402
+from alignment_data.tagging.policy import make_policy  # noqa: E402
+
+PACKAGE = "alignment_data/tagging"
+MODEL_FILES = ("models/fasttext_ai_discourse.bin", "models/fasttext_ai_discourse.json", "models/embedding_head.json",
+               "models/cascade.json")
+
+
+class CachedEncoder:
+    """The sentence encoder with a memo per chunk, so the taggers and the baseline embed each chunk once."""
+
+    def __init__(self, encoder):
+        self._encoder, self._memo = encoder, {}
+
+    def __getattr__(self, name):
+        return getattr(self._encoder, name)
+
+    def encode(self, chunks, **kwargs):
+        import numpy as np
+
+        missing = list(dict.fromkeys(chunk for chunk in chunks if chunk not in self._memo))
+        if missing:
+            for chunk, vector in zip(missing, self._encoder.encode(missing, **kwargs)):
+                self._memo[chunk] = vector
+        return np.stack([self._memo[chunk] for chunk in chunks])
+
+
+def export_revision(revision: str, folder: Path) -> Path:
+    """The term lists and model files of ``revision`` copied under ``folder``."""
+    listing = subprocess.run(["git", "ls-tree", "-r", "--name-only", revision, f"{PACKAGE}/terms"], cwd=ROOT,
+                             check=True, capture_output=True, text=True).stdout.split()
+    for path in listing + [f"{PACKAGE}/{name}" for name in MODEL_FILES]:
+        target = folder / Path(path).relative_to(PACKAGE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(subprocess.run(["git", "show", f"{revision}:{path}"], cwd=ROOT, check=True,
+                                          capture_output=True).stdout)
+    return folder
+
+
+def build_taggers(folder: Path, encoder) -> dict:
+    """blocklist, fastText, embedding and the full cascade from a folder holding terms/ and models/.
+
+    The cascade's guard is the one of that folder's cascade.json (none before it had one).
+    """
+    blocklist = BlocklistTagger.from_terms(folder / "terms", base=None)
+    fasttext = FastTextTagger(folder / "models" / "fasttext_ai_discourse.bin")
+    embedding = EmbeddingTagger(folder / "models" / "embedding_head.json", encoder=encoder)
+    config = json.loads((folder / "models" / "cascade.json").read_text())
+    variant = config["variants"]["fasttext+embedding"]
+    settings = {stage["name"]: stage for stage in variant["stages"]}
+    stages = [ModelStage(tagger, settings[name].get("confidence", 0.0), frozenset(settings[name].get("decides", ())))
+              for name, tagger in (("fasttext", fasttext), ("embedding", embedding))]
+    cascade = CascadeTagger(blocklist, stages, make_policy("misaligned", thresholds=variant["thresholds"]),
+                            config["escalate"], variant.get("combine", False), variant["thresholds"],
+                            guard=tuple(config.get("guard", ())))
+    return {"blocklist": blocklist, "fasttext": fasttext, "embedding": embedding, "cascade": cascade}
+
+
+def flag_share(tagger, texts: list[str]) -> float:
+    flagged = 0
+    for start in range(0, len(texts), 64):
+        flagged += sum(tag.flagged for tag in tagger.tag_batch(texts[start : start + 64]))
+    return round(flagged / len(texts), 4) if texts else 0.0
+
+
+def report_labelled(tagger, documents) -> dict:
+    report = measure_tagger(tagger, documents)
+    out = {"flagged_rate": report["flagged_rate"]}
+    if "confusion" in report:
+        out["confusion"] = {true: {pred: n for pred, n in row.items() if n} for true, row in report["confusion"].items()
+                            if true in report["counts"]}
+        out["accuracy"] = report["accuracy"]
+    if "stages" in report:  # a cascade's stages (a single model reports only its own counters)
+        out["stages"] = {name: {"seen": s["seen"], "decided": s["decided"]} for name, s in report["stages"].items()
+                         if isinstance(s, dict)}
+    return out
+
+
+def evaluate(taggers: dict, labelled: dict, external: dict) -> dict:
+    results: dict = {}
+    for name, tagger in taggers.items():
+        policy = "blocklist" if name == "blocklist" else "misaligned"
+        if name != "blocklist":
+            tagger.policy = make_policy(policy, thresholds=tagger.thresholds)
+        entry = {set_name: report_labelled(tagger, docs) for set_name, docs in labelled.items()}
+        entry["external"] = {set_name: flag_share(tagger, texts) for set_name, texts in external.items()}
+        if name == "blocklist":
+            entry["external"]["real_ai_discourse_all"] = flag_share(tagger, all_real_ai_discourse())
+        if hasattr(tagger, "reset_stats"):
+            tagger.reset_stats()
+        results[name] = entry
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", action="append", default=[],
+                        help="git revision whose models and term lists are a baseline (repeatable)")
+    parser.add_argument("--ai-sample", type=int, default=160, help="real AI-discourse documents (odd half) to tag")
+    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "out" / "tagger_unseen.json"))
+    args = parser.parse_args()
+    encoder = CachedEncoder(load_encoder())
+    labelled, external = labelled_sets(), external_sets(args.ai_sample)
+    results = {"documents": {**{k: len(v) for k, v in labelled.items()}, **{k: len(v) for k, v in external.items()}}}
+    results["current"] = evaluate(build_taggers(ROOT / PACKAGE, encoder), labelled, external)
+    for revision in args.baseline:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = export_revision(revision, Path(tmp))
+            results[f"baseline {revision}"] = evaluate(build_taggers(folder, encoder), labelled, external)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(results, indent=1) + "\n")
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
