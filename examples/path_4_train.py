@@ -15,8 +15,8 @@ from pathlib import Path
 from _workspace import PRESET, add_workspace_argument, run_name, step_folder
 
 from trainers.mix import read_mix
-from trainers.reference import TrainOptions, TrainSummary, train
 from trainers.reference.presets import mix_settings
+from trainers.reference.trainer import TrainOptions, TrainSummary, train  # the function, not the train.py script module
 
 
 def common_steps(mixes: list[Path], passes: float = 1.0) -> int:
