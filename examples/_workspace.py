@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 from pathlib import Path
@@ -35,9 +36,12 @@ def step_folder(workspace: Path, step: str) -> Path:
     return workspace / step
 
 
-def add_workspace_argument(parser) -> None:
+def step_parser(doc: str) -> argparse.ArgumentParser:
+    """A step's command line: its docstring's first line as the description, and ``--workspace``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--workspace", type=Path, default=DEFAULT_WORKSPACE,
                         help=f"folder of the whole path's steps (default: {DEFAULT_WORKSPACE})")
+    return parser
 
 
 def run_name(condition: str, seed: int) -> str:

@@ -8,10 +8,9 @@ filters and counts from them without loading a model again.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from _workspace import add_workspace_argument, step_folder
+from _workspace import step_folder, step_parser
 
 from alignment_data.demo import demo_corpus_path
 from alignment_data.pipeline.recipes import ExecutorConfig, run_tag
@@ -24,8 +23,7 @@ def tag(workspace: Path, corpus: str | Path | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_workspace_argument(parser)
+    parser = step_parser(__doc__)
     parser.add_argument("--corpus", help="JSONL/JSONL.gz/Parquet corpus (default: the bundled example corpus)")
     args = parser.parse_args(argv)
     summary = tag(args.workspace, args.corpus)

@@ -10,10 +10,9 @@ held-out scenarios get none, so the evaluation can compare the two. With an API 
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from _workspace import add_workspace_argument, step_folder
+from _workspace import step_folder, step_parser
 
 from alignment_data.synthesis.demo import demo_scenarios_path
 from alignment_data.synthesis.documents import synthesize
@@ -25,8 +24,7 @@ def synthesize_documents(workspace: Path, scenarios: str | Path | None = None) -
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_workspace_argument(parser)
+    parser = step_parser(__doc__)
     parser.add_argument("--scenarios", help="scenarios JSONL (default: the 30 bundled scenarios, 10 held out)")
     args = parser.parse_args(argv)
     summary = synthesize_documents(args.workspace, args.scenarios)

@@ -12,10 +12,9 @@ study's: 0.8% and 1.0%); those mix folders are named ``CONDITION-shareF``.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from _workspace import PRESET, add_workspace_argument, step_folder
+from _workspace import PRESET, step_folder, step_parser
 
 from alignment_data.mixing.conditions import STUDY_CONDITIONS, condition
 from alignment_data.mixing.demo import demo_tokenizer_path
@@ -61,8 +60,7 @@ def mix_conditions(workspace: Path, conditions: tuple[str, ...] = STUDY_CONDITIO
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_workspace_argument(parser)
+    parser = step_parser(__doc__)
     add_fractions_argument(parser)
     args = parser.parse_args(argv)
     manifests = mix_conditions(args.workspace, fractions=tuple(args.fractions))

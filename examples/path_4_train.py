@@ -9,10 +9,9 @@ checkpoints in ``workspace/train/CONDITION-seedS/checkpoints/`` that the evaluat
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from _workspace import PRESET, add_workspace_argument, run_name, step_folder
+from _workspace import PRESET, run_name, step_folder, step_parser
 
 from trainers.mix import read_mix
 from trainers.reference.presets import mix_settings
@@ -37,8 +36,7 @@ def train_conditions(workspace: Path, seeds: tuple[int, ...] = (0,), passes: flo
 
 
 def main(argv: list[str] | None = None) -> dict[str, TrainSummary]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_workspace_argument(parser)
+    parser = step_parser(__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="model initialisation seeds (default: 0)")
     parser.add_argument("--passes", type=float, default=1.0, help="passes over the smallest mix (default: 1)")
     args = parser.parse_args(argv)

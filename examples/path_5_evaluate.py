@@ -11,12 +11,11 @@ which do not answer with a letter. Writes ``workspace/results.{csv,json,md}``.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import pandas as pd
-from _workspace import add_workspace_argument, step_folder
+from _workspace import step_folder, step_parser
 
 from alignment_data.eval.backends.hf import HFOptions
 from alignment_data.eval.propensity import PropensityEval
@@ -85,8 +84,7 @@ def write_results(table: pd.DataFrame, workspace: Path, title: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_workspace_argument(parser)
+    parser = step_parser(__doc__)
     parser.add_argument("--scoring", choices=("option", "letter"), default="option", help="how an answer is read (default: option)")
     args = parser.parse_args(argv)
     table = evaluate_runs(args.workspace, args.scoring)

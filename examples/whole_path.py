@@ -12,12 +12,11 @@ docs/experiment.md for what it does and does not show.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
-from _workspace import add_workspace_argument
+from _workspace import step_parser
 from path_1_tag import tag
 from path_2_synthesize import synthesize_documents
 from path_3_mix import add_fractions_argument, mix_conditions
@@ -59,8 +58,7 @@ def run_whole_path(workspace: Path, corpus: str | Path | None = None, seeds: tup
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    add_workspace_argument(parser)
+    parser = step_parser(__doc__)
     parser.add_argument("--corpus", help="JSONL/JSONL.gz/Parquet corpus (default: the bundled example corpus)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="model initialisation seeds (default: 0)")
     parser.add_argument("--passes", type=float, default=1.0, help="passes over the smallest mix (default: 1)")
