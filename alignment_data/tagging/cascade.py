@@ -163,12 +163,12 @@ def _stage_tagger(name: str, options: CascadeOptions) -> Tagger:
         from alignment_data.tagging.fasttext import FastTextTagger
 
         return FastTextTagger(options.model)
-    from alignment_data.tagging.embedding import EmbeddingTagger
-
     if name == STATIC:
         from alignment_data.tagging.static import StaticTagger
 
         return StaticTagger()
+    from alignment_data.tagging.embedding import EmbeddingTagger
+
     return EmbeddingTagger(options.head, options.encoder, batch_size=options.encode_batch_size, device=options.device)
 
 
