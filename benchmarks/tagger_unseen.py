@@ -26,14 +26,16 @@ from _data import ROOT  # noqa: E402
 from _unseen_sets import all_real_ai_discourse, external_sets, labelled_sets  # noqa: E402
 
 from alignment_data.tagging import BlocklistTagger, measure_tagger  # noqa: E402
-from alignment_data.tagging.cascade import CascadeTagger, ModelStage  # noqa: E402
+from alignment_data.tagging.cascade import CascadeTagger, ModelStage, static_stage  # noqa: E402
 from alignment_data.tagging.embedding import EmbeddingTagger, load_encoder  # noqa: E402
 from alignment_data.tagging.fasttext import FastTextTagger  # noqa: E402
 from alignment_data.tagging.policy import make_policy  # noqa: E402
+from alignment_data.tagging.static import StaticTagger  # noqa: E402
 
 PACKAGE = "alignment_data/tagging"
 MODEL_FILES = ("models/fasttext_ai_discourse.bin", "models/fasttext_ai_discourse.json", "models/embedding_head.json",
                "models/cascade.json")
+STATIC_VARIANT = "fasttext+static+embedding"
 
 
 class CachedEncoder:
@@ -70,6 +72,9 @@ def export_revision(revision: str, folder: Path) -> Path:
 def build_taggers(folder: Path, encoder) -> dict:
     """blocklist, fastText, embedding and the full cascade from a folder holding terms/ and models/.
 
+With the static stage's files and the ``static`` extra, also ``cascade+static``: the same
+cascade with the static-embedding stage between fastText and the encoder.
+
     The cascade's guard is the one of that folder's cascade.json (none before it had one).
     """
     blocklist = BlocklistTagger.from_terms(folder / "terms", base=None)
@@ -83,7 +88,20 @@ def build_taggers(folder: Path, encoder) -> dict:
     cascade = CascadeTagger(blocklist, stages, make_policy("misaligned", thresholds=variant["thresholds"]),
                             config["escalate"], variant.get("combine", False), variant["thresholds"],
                             guard=tuple(config.get("guard", ())))
-    return {"blocklist": blocklist, "fasttext": fasttext, "embedding": embedding, "cascade": cascade}
+    taggers = {"blocklist": blocklist, "fasttext": fasttext, "embedding": embedding, "cascade": cascade}
+    static_variant = config["variants"].get(STATIC_VARIANT)
+    if static_variant and (folder / "models" / "static_head.json").is_file():
+        try:
+            static = StaticTagger(folder / "models" / "static_head.json", folder / "models" / "static_minilm")
+        except ImportError:  # no static extra: the variant is left out
+            static = None
+        if static is not None:
+            confidence = static_variant["stages"][1]["confidence"]
+            taggers["cascade+static"] = CascadeTagger(
+                blocklist, [stages[0], static_stage(static, confidence), stages[1]],
+                make_policy("misaligned", thresholds=static_variant["thresholds"]), config["escalate"],
+                static_variant.get("combine", False), static_variant["thresholds"], guard=tuple(config.get("guard", ())))
+    return taggers
 
 
 def flag_share(tagger, texts: list[str]) -> float:

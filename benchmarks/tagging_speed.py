@@ -8,7 +8,9 @@ regex per term, searched in turn, on a sample), fastText, the cascades, and the 
 
     python benchmarks/tagging_speed.py [--mb 40] [--embedding-docs 300] [--baseline REV]
 
-With ``--baseline REV`` the full cascade of that git revision's term lists and models (see
+With the ``static`` extra, the full cascade with the static-embedding stage
+(``fasttext+static+embedding``) is timed on the same documents beside it. With
+``--baseline REV`` the full cascade of that git revision's term lists and models (see
 benchmarks/tagger_unseen.py) is timed on the same web documents as well.
 """
 
@@ -92,6 +94,18 @@ def baseline_full_web(revision: str, part: list[str], encoder) -> dict:
             "docs_s": round(len(part) / seconds, 1), "share_reaching_encoder": round(stats["embedding"]["seen"] / len(part), 4)}
 
 
+def static_variant(full):
+    """``full`` with the static-embedding stage between fastText and the encoder (same models), or None without it."""
+    from alignment_data.tagging.cascade import CascadeTagger, default_cascade_config, static_stage
+    from alignment_data.tagging.static import StaticTagger, static_extra_installed
+
+    variant = default_cascade_config()["variants"].get("fasttext+static+embedding")
+    if variant is None or not static_extra_installed() or len(full.stages) != 2:
+        return None
+    stages = [full.stages[0], static_stage(StaticTagger(), variant["stages"][1]["confidence"]), full.stages[1]]
+    return CascadeTagger(full.blocklist, stages, full.policy, full.escalate, full.combine, full.thresholds, guard=tuple(full.guard))
+
+
 def mb_per_s(n_bytes: int, seconds: float) -> float:
     return n_bytes / 1e6 / seconds
 
@@ -156,6 +170,7 @@ def main() -> None:
         _, seconds = timed(embedder.embed, encoder_docs)
         results["encoder"] = {"documents": len(encoder_docs), "docs_s": round(len(encoder_docs) / seconds, 2),
                               "chunks_s": round(embedder.stats.chunks / seconds, 2)}
+        static_cascade = static_variant(full)
         for name, corpus, count in (("web", texts, args.embedding_docs * 10), ("ai_discourse", ai_texts, args.embedding_docs)):
             part = corpus[:count]
             part_bytes = sum(len(text.encode()) for text in part)
@@ -166,6 +181,15 @@ def main() -> None:
                 "documents": len(part), "mb_s": round(mb_per_s(part_bytes, seconds), 2), "docs_s": round(len(part) / seconds, 1),
                 "share_reaching_encoder": round(stats["embedding"]["seen"] / len(part), 4), "stages": stats,
             }
+            if static_cascade is not None:
+                static_cascade.reset_stats()
+                _, seconds = timed(static_cascade.tag_batch, part)
+                stats = static_cascade.stats_dict()
+                results[f"cascade_full_static_{name}"] = {
+                    "documents": len(part), "mb_s": round(mb_per_s(part_bytes, seconds), 2),
+                    "docs_s": round(len(part) / seconds, 1),
+                    "share_reaching_encoder": round(stats["embedding"]["seen"] / len(part), 4), "stages": stats,
+                }
         if args.baseline:
             results[f"cascade_full_web baseline {args.baseline}"] = baseline_full_web(args.baseline, texts[: args.embedding_docs * 10],
                                                                                     embedder.encoder)

@@ -36,8 +36,9 @@ from alignment_data.tagging.fields import (
 from alignment_data.tagging.policy import DEFAULT_POLICY, POLICY_NAMES, FilterPolicy, check_policy, make_policy
 
 ESCALATE_RULES = ("any_term", "flagged")
-STAGE_NAMES = ("fasttext", "embedding", "llm-judge")
+STAGE_NAMES = ("fasttext", "static", "embedding", "llm-judge")
 JUDGE = "llm-judge"
+STATIC = "static"  # only clears confident not_ai documents, never last, its scores never join the mean
 JUDGE_SETTINGS_HELP = ("a setting of the LLM judge, KEY=VALUE: backend (default openai), model (gpt-4o-mini), base_url, "
                        "cache, max_chars, concurrency")
 
@@ -54,19 +55,28 @@ def default_guard() -> tuple[str, ...]:
 
 
 def default_stages() -> tuple[str, ...]:
-    """fastText then the embedding model when the ``semantic`` extra is installed, else fastText alone."""
-    from alignment_data.tagging.embedding import semantic_extra_installed
+    """The ``default_stages`` of cascade.json whose extras are installed.
 
-    return ("fasttext", "embedding") if semantic_extra_installed() else ("fasttext",)
+    fastText always; the static-embedding stage only with the ``static`` extra and only
+    before the embedding model; the embedding model with the ``semantic`` extra.
+    """
+    from alignment_data.tagging.embedding import semantic_extra_installed
+    from alignment_data.tagging.static import static_extra_installed
+
+    wanted = tuple(default_cascade_config().get("default_stages", ("fasttext", "embedding")))
+    semantic = "embedding" in wanted and semantic_extra_installed()
+    static = STATIC in wanted and semantic and static_extra_installed()
+    return tuple(name for name in wanted if name == "fasttext" or (name == "embedding" and semantic) or (name == STATIC and static))
 
 
 @dataclass(frozen=True)
 class CascadeOptions:
     """The cascade's stages and their models, the escalation rule and the policy."""
 
-    stages: tuple[str, ...] = option((), "model stage after the blocklist, in order: fasttext, embedding, llm-judge "
-                                         "(default: fasttext and embedding when the semantic extra is installed; "
-                                         "llm-judge, last, only when named)", choices=STAGE_NAMES)
+    stages: tuple[str, ...] = option((), "model stage after the blocklist, in order: fasttext, static, embedding, "
+                                         "llm-judge (default: the default_stages of cascade.json whose extras are "
+                                         "installed; static only clears unrelated text, never last; llm-judge, last, "
+                                         "only when named)", choices=STAGE_NAMES)
     model: str | None = model_field()
     head: str | None = head_field()
     encoder: str | None = encoder_field()
@@ -91,6 +101,8 @@ class CascadeOptions:
             raise ConfigError(f"a cascade stage is named twice: {', '.join(self.stages)}")
         if JUDGE in self.stages[:-1]:
             raise ConfigError("the llm-judge stage can only be the last stage of the cascade")
+        if self.stages and self.stages[-1] == STATIC:
+            raise ConfigError("the static stage only clears unrelated text: a stage must follow it (e.g. --stages fasttext,static,embedding)")
         if self.escalate is not None and self.escalate not in ESCALATE_RULES:
             raise unknown_choice("escalate rule", self.escalate, ESCALATE_RULES)
 
@@ -129,6 +141,8 @@ class ModelStage:
     tagger: Tagger
     confidence: float = 0.0
     decides: frozenset[str] = frozenset()
+    #: whether this stage's probabilities join the mean a later stage decides on (``combine``)
+    pooled: bool = True
 
     @property
     def name(self) -> str:
@@ -149,9 +163,24 @@ def _stage_tagger(name: str, options: CascadeOptions) -> Tagger:
         from alignment_data.tagging.fasttext import FastTextTagger
 
         return FastTextTagger(options.model)
+    if name == STATIC:
+        from alignment_data.tagging.static import StaticTagger
+
+        return StaticTagger()
     from alignment_data.tagging.embedding import EmbeddingTagger
 
     return EmbeddingTagger(options.head, options.encoder, batch_size=options.encode_batch_size, device=options.device)
+
+
+def _model_stage(name: str, tagger: Tagger, setting: dict) -> ModelStage:
+    if name == STATIC:  # whatever a setting says, the static stage only clears, and only for itself
+        return static_stage(tagger, setting.get("confidence", 1.0))
+    return ModelStage(tagger, setting.get("confidence", 0.0), frozenset(setting.get("decides", ())))
+
+
+def static_stage(tagger: Tagger, confidence: float) -> ModelStage:
+    """A stage that only clears documents whose P(not_ai) reaches ``confidence``; its scores are its own."""
+    return ModelStage(tagger, confidence, frozenset({NOT_AI}), pooled=False)
 
 
 def _assemble(options: CascadeOptions) -> dict:
@@ -164,7 +193,7 @@ def _assemble(options: CascadeOptions) -> dict:
     stages = []
     for name in names:
         setting = settings.get(name, {})
-        stages.append(ModelStage(_stage_tagger(name, options), setting.get("confidence", 0.0), frozenset(setting.get("decides", ()))))
+        stages.append(_model_stage(name, _stage_tagger(name, options), setting))
     if judged and len(stages) > 1:
         stages[-2] = replace(stages[-2], confidence=max(stages[-2].confidence, options.judge_confidence))
     # a user's own model, or a judge deciding last, brings its own thresholds (and decides alone)
@@ -217,6 +246,9 @@ class CascadeTagger(Tagger):
             combine = default["combine"] if combine is None else combine
         if not stages:
             raise ConfigError("a cascade needs at least one model stage after the blocklist")
+        for position, stage in enumerate(stages):
+            if stage.name == STATIC and (position == len(stages) - 1 or stage.decides != frozenset({NOT_AI}) or stage.pooled):
+                raise ConfigError("the static stage only clears unrelated text: build it with static_stage() and put a stage after it")
         self.blocklist = blocklist or BlocklistTagger()
         self.stages = list(stages)
         self.escalate = escalate or "any_term"
@@ -266,7 +298,8 @@ class CascadeTagger(Tagger):
             decided: list[Tag] = []
             for index, tag in zip(pending, tags):
                 if last or (stage.decides_on(tag) and not (guarded[index] and tag.label == NOT_AI)):
-                    scores = _mean(earlier[index] + [tag.scores]) if self.combine and index in earlier else tag.scores
+                    pool = self.combine and stage.pooled and index in earlier
+                    scores = _mean(earlier[index] + [tag.scores]) if pool else tag.scores
                     label = max(scores, key=scores.__getitem__)
                     # a stage before the last that decides not_ai cleared the document: no model policy flags it
                     undecided = replace(first[index], label=label, scores=scores, stage=tag.stage,
@@ -275,7 +308,8 @@ class CascadeTagger(Tagger):
                     decided.append(results[index])
                 else:
                     still.append(index)
-                    earlier.setdefault(index, []).append(tag.scores)
+                    if stage.pooled:
+                        earlier.setdefault(index, []).append(tag.scores)
             self._count(stage.name, len(pending), len(still), decided, start)
             pending = still
         return results  # type: ignore[return-value]
