@@ -261,13 +261,7 @@ class EmbeddingTagger(Tagger):
         self.embedder.stats = EmbeddingStats()
 
     def tag_batch(self, texts: list[str]) -> list[Tag]:
-        if not texts:
-            return []
-        tags = []
-        for row in self.head.probabilities(self.embedder.embed(texts)):
-            scores = {label: float(p) for label, p in zip(self.labels, row)}
-            tags.append(self.policy.decide(Tag(False, max(scores, key=scores.__getitem__), scores=scores, stage=self.name)))
-        return tags
+        return head_tags(self, texts)
 
 
 def train_head(
@@ -305,3 +299,13 @@ def train_head(
         max_chunks=max_chunks,
         card={**(card or {}), "regularization": regularization, "train_counts": {name: int(sum(1 for x in labels if x == name)) for name in present}},
     )
+
+
+def head_tags(tagger, texts: list[str]) -> list[Tag]:
+    """Tags from ``tagger.head`` over ``tagger.embedder``'s embeddings, each decided by ``tagger.policy``
+    (the embedding and static stages: a head over pooled embeddings)."""
+    tags = []
+    for row in tagger.head.probabilities(tagger.embedder.embed(texts)) if texts else ():
+        scores = {label: float(p) for label, p in zip(tagger.labels, row)}
+        tags.append(tagger.policy.decide(Tag(False, max(scores, key=scores.__getitem__), scores=scores, stage=tagger.name)))
+    return tags

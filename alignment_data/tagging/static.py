@@ -21,7 +21,7 @@ import numpy as np
 from alignment_data.errors import InputError, MissingExtraError
 from alignment_data.schema import Tag
 from alignment_data.tagging.base import Tagger
-from alignment_data.tagging.embedding import DocumentEmbedder, EmbeddingHead
+from alignment_data.tagging.embedding import DocumentEmbedder, EmbeddingHead, head_tags
 from alignment_data.tagging.policy import FilterPolicy, make_policy
 
 STATIC_INSTALL_HINT = "the static-embedding stage needs the 'static' extra: pip install 'alignment-data[static]'"
@@ -109,10 +109,4 @@ class StaticTagger(Tagger):
         self.embedder.stats = type(self.embedder.stats)()
 
     def tag_batch(self, texts: list[str]) -> list[Tag]:
-        if not texts:
-            return []
-        tags = []
-        for row in self.head.probabilities(self.embedder.embed(texts)):
-            scores = {label: float(p) for label, p in zip(self.labels, row)}
-            tags.append(self.policy.decide(Tag(False, max(scores, key=scores.__getitem__), scores=scores, stage=self.name)))
-        return tags
+        return head_tags(self, texts)
