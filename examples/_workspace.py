@@ -46,3 +46,15 @@ def step_parser(doc: str) -> argparse.ArgumentParser:
 
 def run_name(condition: str, seed: int) -> str:
     return f"{condition}-seed{seed}"
+
+
+def run_main(main) -> None:
+    """Run a script's ``main``: the library's errors (bad input, impossible settings) print as one
+    line naming the file and exit 2, as the ``alignment-data`` command does; anything else is a bug."""
+    from alignment_data.errors import AlignmentDataError
+
+    try:
+        main()
+    except AlignmentDataError as error:
+        print(f"{Path(sys.argv[0]).name}: error: {error}", file=sys.stderr)
+        sys.exit(2)

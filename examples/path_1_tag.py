@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _workspace import step_folder, step_parser
+from _workspace import run_main, step_folder, step_parser
 
 from alignment_data.demo import demo_corpus_path
 from alignment_data.pipeline.recipes import ExecutorConfig, run_tag
@@ -33,4 +33,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

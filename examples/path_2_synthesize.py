@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _workspace import step_folder, step_parser
+from _workspace import run_main, step_folder, step_parser
 
 from alignment_data.synthesis.demo import demo_scenarios_path
 from alignment_data.synthesis.documents import synthesize
@@ -35,4 +35,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _workspace import PRESET, step_folder, step_parser
+from _workspace import PRESET, run_main, step_folder, step_parser
 
 from alignment_data.mixing.conditions import STUDY_CONDITIONS, condition
 from alignment_data.mixing.demo import demo_tokenizer_path
@@ -71,4 +71,4 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _workspace import PRESET, run_name, step_folder, step_parser
+from _workspace import PRESET, run_main, run_name, step_folder, step_parser
 
 from trainers.mix import read_mix
 from trainers.reference.presets import mix_settings
@@ -48,4 +48,4 @@ def main(argv: list[str] | None = None) -> dict[str, TrainSummary]:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from _workspace import step_folder, step_parser
+from _workspace import run_main, step_folder, step_parser
 
 from alignment_data.eval.backends.hf import HFOptions
 from alignment_data.eval.propensity import PropensityEval
@@ -93,4 +93,4 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from _workspace import run_main
 from path_3_mix import add_fractions_argument
 from whole_path import run_whole_path
 
@@ -35,4 +36,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

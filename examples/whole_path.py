@@ -16,7 +16,7 @@ import json
 import time
 from pathlib import Path
 
-from _workspace import step_parser
+from _workspace import run_main, step_parser
 from path_1_tag import tag
 from path_2_synthesize import synthesize_documents
 from path_3_mix import add_fractions_argument, mix_conditions
@@ -68,4 +68,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -86,3 +86,14 @@ def test_shares_name_their_mix_folders():
     assert mix_name("alignment_upsampled", None) == "alignment_upsampled"
     assert mix_name("alignment_upsampled", 0.25) == "alignment_upsampled-share0.25"
     assert mix_name("filtered", 0.25) == "filtered"  # no synthetic documents: one mix whatever the share
+
+
+def test_bad_input_is_one_line_naming_the_file_and_exit_code_2(tmp_path):
+    import subprocess
+
+    missing = tmp_path / "no-such-corpus.jsonl"
+    done = subprocess.run([sys.executable, str(EXAMPLES / "path_1_tag.py"), "--workspace", str(tmp_path / "ws"),
+                           "--corpus", str(missing)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == f"path_1_tag.py: error: {missing}: no such file or folder"
+    assert "Traceback" not in done.stderr
