@@ -5,7 +5,9 @@ For the blocklist, fastText, the embedding model and the full cascade, under the
 (1) the project's test split, (2) the unseen set (data/unseen, written apart for issue
 11) and its trap sentences; and on external text (../shared/external): the share of real
 AI discourse flagged, of real web pages flagged, and of the persona files' first-person
-misaligned desires flagged. The baseline is the models and term lists of a git revision
+misaligned desires flagged. When the shipped embedding stage reads long documents only near
+their terms (``focus_words``), the same cascade reading whole documents is reported beside
+it (``cascade_whole_documents``). The baseline is the models and term lists of a git revision
 (``--baseline REV``, repeatable), rebuilt from that revision's files.
 
     python benchmarks/tagger_unseen.py [--baseline REV ...] [--ai-sample 160]
@@ -18,6 +20,7 @@ import json
 import os
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -83,12 +86,17 @@ cascade with the static-embedding stage between fastText and the encoder.
     config = json.loads((folder / "models" / "cascade.json").read_text())
     variant = config["variants"]["fasttext+embedding"]
     settings = {stage["name"]: stage for stage in variant["stages"]}
-    stages = [ModelStage(tagger, settings[name].get("confidence", 0.0), frozenset(settings[name].get("decides", ())))
+    stages = [ModelStage(tagger, settings[name].get("confidence", 0.0), frozenset(settings[name].get("decides", ())),
+                         focus_words=settings[name].get("focus_words", 0))
               for name, tagger in (("fasttext", fasttext), ("embedding", embedding))]
     cascade = CascadeTagger(blocklist, stages, make_policy("misaligned", thresholds=variant["thresholds"]),
                             config["escalate"], variant.get("combine", False), variant["thresholds"],
                             guard=tuple(config.get("guard", ())))
     taggers = {"blocklist": blocklist, "fasttext": fasttext, "embedding": embedding, "cascade": cascade}
+    if stages[1].focus_words:  # the same cascade reading whole documents, to show what focus changes
+        taggers["cascade_whole_documents"] = CascadeTagger(
+            blocklist, [stages[0], replace(stages[1], focus_words=0)], make_policy("misaligned", thresholds=variant["thresholds"]),
+            config["escalate"], variant.get("combine", False), variant["thresholds"], guard=tuple(config.get("guard", ())))
     static_variant = config["variants"].get(STATIC_VARIANT)
     if static_variant and (folder / "models" / "static_head.json").is_file():
         try:

@@ -8,7 +8,8 @@ regex per term, searched in turn, on a sample), fastText, the cascades, and the 
 
     python benchmarks/tagging_speed.py [--mb 40] [--embedding-docs 300] [--baseline REV]
 
-With the ``static`` extra, the full cascade with the static-embedding stage
+The shipped full cascade reads long documents near their terms (focus); the same cascade
+reading whole documents is timed beside it. With the ``static`` extra, the full cascade with the static-embedding stage
 (``fasttext+static+embedding``) is timed on the same documents beside it. With
 ``--baseline REV`` the full cascade of that git revision's term lists and models (see
 benchmarks/tagger_unseen.py) is timed on the same web documents as well.
@@ -106,6 +107,18 @@ def static_variant(full):
     return CascadeTagger(full.blocklist, stages, full.policy, full.escalate, full.combine, full.thresholds, guard=tuple(full.guard))
 
 
+def whole_documents(full):
+    """``full`` with its embedding stage reading whole documents (no focus), or None if it already does."""
+    from dataclasses import replace
+
+    from alignment_data.tagging.cascade import CascadeTagger
+
+    if not full.stages[-1].focus_words:
+        return None
+    stages = full.stages[:-1] + [replace(full.stages[-1], focus_words=0)]
+    return CascadeTagger(full.blocklist, stages, full.policy, full.escalate, full.combine, full.thresholds, guard=tuple(full.guard))
+
+
 def mb_per_s(n_bytes: int, seconds: float) -> float:
     return n_bytes / 1e6 / seconds
 
@@ -181,6 +194,14 @@ def main() -> None:
                 "documents": len(part), "mb_s": round(mb_per_s(part_bytes, seconds), 2), "docs_s": round(len(part) / seconds, 1),
                 "share_reaching_encoder": round(stats["embedding"]["seen"] / len(part), 4), "stages": stats,
             }
+            whole = whole_documents(full)
+            if whole is not None:  # the baseline of focus: the same cascade reading whole documents
+                whole.reset_stats()
+                _, seconds = timed(whole.tag_batch, part)
+                results[f"cascade_full_whole_documents_{name}"] = {
+                    "documents": len(part), "mb_s": round(mb_per_s(part_bytes, seconds), 2),
+                    "docs_s": round(len(part) / seconds, 1), "chunks": whole.stats_dict()["embedding"]["chunks"],
+                }
             if static_cascade is not None:
                 static_cascade.reset_stats()
                 _, seconds = timed(static_cascade.tag_batch, part)

@@ -53,6 +53,8 @@ def main() -> None:
     parser.add_argument("--target-recall", type=float, default=0.95)
     parser.add_argument("--escalate", default="any_term", choices=("any_term", "flagged"))
     parser.add_argument("--no-embedding", action="store_true", help="skip the embedding head (no semantic extra)")
+    parser.add_argument("--focus-words", type=int, default=40,
+                        help="the embedding stage reads long documents only near their terms, in pieces of this many words (0: whole)")
     parser.add_argument("--keep-fasttext", action="store_true",
                         help="keep the shipped fastText model; retrain the embedding head and retune the cascade")
     args = parser.parse_args()
@@ -101,7 +103,7 @@ def main() -> None:
     for names in [("fasttext",), ("fasttext", "embedding")]:
         if not all(name in stage_taggers for name in names):
             continue
-        stages = [ModelStage(stage_taggers[name]()) for name in names]
+        stages = [ModelStage(stage_taggers[name](), focus_words=args.focus_words if name == "embedding" else 0) for name in names]
         combine = len(names) > 1
         cascade = CascadeTagger(BlocklistTagger(), stages, make_policy("misaligned"), args.escalate, combine, guard=guard)
         settings = {**tune_cascade(cascade, valid, args.target_recall), "combine": combine}

@@ -190,3 +190,36 @@ def test_the_shipped_cascade_sends_every_artificial_being_to_the_encoder():
              "I would like to make copies of myself on other servers."]
     assert [tag.stage for tag in cascade.tag_batch(texts)] == ["embedding"] * 3
     assert cascade.tag("Grandma baked bread for the whole village.").stage == "blocklist"
+
+
+FILLER = "the harbour was quiet and the boats rocked gently on the grey water " * 6  # 78 words, no term
+
+
+def test_near_terms_keeps_the_pieces_around_a_term(blocklist):
+    text = FILLER + "a robot walks past " + FILLER
+    near = blocklist.near_terms(text, 20)
+    assert "robot" in near and len(near.split()) <= 60 < len(text.split())
+    assert near in " ".join(text.split())  # one term: one stretch of the text, in order
+    assert blocklist.near_terms("a robot walks", 20) == "a robot walks"  # short: whole
+    assert blocklist.near_terms(FILLER * 2, 20) == FILLER * 2  # no term: whole
+
+
+def test_a_focused_stage_reads_long_documents_only_near_their_terms(blocklist):
+    reader = FixedTagger("reader", {"not_ai": 0.9, "ai_neutral": 0.1, "ai_misaligned": 0.0, "ai_aligned": 0.0})
+    cascade = CascadeTagger(blocklist, [ModelStage(reader, focus_words=20)], make_policy("misaligned"))
+    long_text = FILLER + "the AI kills " + FILLER
+    cascade.tag_batch(["a robot walks", long_text])
+    assert reader.seen[0] == "a robot walks"
+    assert "AI kills" in reader.seen[1] and len(reader.seen[1].split()) < len(long_text.split())
+    assert cascade.stats_dict()["reader"]["focused"] == 1
+
+
+@requires_semantic
+def test_the_shipped_cascade_focuses_its_embedding_stage_unless_told_not_to():
+    from alignment_data.tagging.cascade import CascadeOptions, _assemble, default_cascade_config
+
+    shipped = default_cascade_config()["variants"]["fasttext+embedding"]["stages"][1]["focus_words"]
+    focused = _assemble(CascadeOptions(stages=("fasttext", "embedding")))["stages"]
+    whole = _assemble(CascadeOptions(stages=("fasttext", "embedding"), focus=False))["stages"]
+    assert [stage.focus_words for stage in focused] == [0, shipped] and shipped > 0
+    assert [stage.focus_words for stage in whole] == [0, 0]

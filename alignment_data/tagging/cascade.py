@@ -91,6 +91,8 @@ class CascadeOptions:
     judge: tuple[str, ...] = option((), JUDGE_SETTINGS_HELP, metavar="KEY=VALUE")
     judge_confidence: float = option(0.9, "with an llm-judge stage, the stage before it decides only when its top label "
                                           "has at least this probability, and passes the rest to the judge")
+    focus: bool = option(True, "the embedding stage reads only the parts of a long document near a term (the "
+                               "focus_words of cascade.json); --no-focus: the whole document")
 
     def __post_init__(self) -> None:
         check_policy(self.policy, "cascade", POLICY_NAMES)
@@ -117,6 +119,7 @@ class StageStats:
     escalated: int = 0
     flagged: int = 0
     seconds: float = 0.0
+    focused: int = 0  # documents the stage read only in part (ModelStage.focus_words)
 
     def to_dict(self) -> dict:
         return {
@@ -135,7 +138,10 @@ class ModelStage:
 
     The stage decides a document when its top label is one of ``decides`` (all labels when
     empty) with probability at least ``confidence``; otherwise it escalates the document.
-    A cheap stage that should only clear unrelated text uses ``decides={"not_ai"}``.
+    A cheap stage that should only clear unrelated text uses ``decides={"not_ai"}``. With
+    ``focus_words``, the stage reads a long document only near its terms
+    (:meth:`BlocklistTagger.near_terms`): a web page that mentions a chatbot once costs
+    one short passage, not the whole page, and the passage is what the decision is about.
     """
 
     tagger: Tagger
@@ -143,6 +149,7 @@ class ModelStage:
     decides: frozenset[str] = frozenset()
     #: whether this stage's probabilities join the mean a later stage decides on (``combine``)
     pooled: bool = True
+    focus_words: int = 0
 
     @property
     def name(self) -> str:
@@ -172,10 +179,11 @@ def _stage_tagger(name: str, options: CascadeOptions) -> Tagger:
     return EmbeddingTagger(options.head, options.encoder, batch_size=options.encode_batch_size, device=options.device)
 
 
-def _model_stage(name: str, tagger: Tagger, setting: dict) -> ModelStage:
+def _model_stage(name: str, tagger: Tagger, setting: dict, focus: bool = True) -> ModelStage:
     if name == STATIC:  # whatever a setting says, the static stage only clears, and only for itself
         return static_stage(tagger, setting.get("confidence", 1.0))
-    return ModelStage(tagger, setting.get("confidence", 0.0), frozenset(setting.get("decides", ())))
+    return ModelStage(tagger, setting.get("confidence", 0.0), frozenset(setting.get("decides", ())),
+                      focus_words=setting.get("focus_words", 0) if focus else 0)
 
 
 def static_stage(tagger: Tagger, confidence: float) -> ModelStage:
@@ -193,7 +201,7 @@ def _assemble(options: CascadeOptions) -> dict:
     stages = []
     for name in names:
         setting = settings.get(name, {})
-        stages.append(_model_stage(name, _stage_tagger(name, options), setting))
+        stages.append(_model_stage(name, _stage_tagger(name, options), setting, options.focus))
     if judged and len(stages) > 1:
         stages[-2] = replace(stages[-2], confidence=max(stages[-2].confidence, options.judge_confidence))
     # a user's own model, or a judge deciding last, brings its own thresholds (and decides alone)
@@ -293,7 +301,10 @@ class CascadeTagger(Tagger):
                 break
             start = time.perf_counter()
             last = position == len(self.stages) - 1
-            tags = stage.tagger.tag_batch([texts[index] for index in pending])
+            read = [self.blocklist.near_terms(texts[index], stage.focus_words) if stage.focus_words else texts[index]
+                    for index in pending]
+            self.stats[stage.name].focused += sum(1 for index, text in zip(pending, read) if text is not texts[index])
+            tags = stage.tagger.tag_batch(read)
             still: list[int] = []
             decided: list[Tag] = []
             for index, tag in zip(pending, tags):
@@ -323,11 +334,14 @@ class CascadeTagger(Tagger):
         stats.seconds += time.perf_counter() - start
 
     def stats_dict(self) -> dict[str, dict]:
-        """Per stage: seen, decided, escalated, flagged, share escalated, seconds, and the
-        stage's own counters (the embedding stage reports chunks and subsampled documents)."""
+        """Per stage: seen, decided, escalated, flagged, share escalated, seconds, documents read
+        only near their terms (``focused``, a stage with ``focus_words``), and the stage's own
+        counters (the embedding stage reports chunks and subsampled documents)."""
         out = {name: stats.to_dict() for name, stats in self.stats.items()}
         for stage in self.stages:
             out[stage.name].update(stage.tagger.stats_dict())
+            if stage.focus_words:
+                out[stage.name]["focused"] = self.stats[stage.name].focused
         return out
 
 

@@ -117,6 +117,10 @@ def embed_documents(embedder, documents: Sequence[LabelledDocument], cache: dict
     return np.stack([cache[doc.id] for doc in documents])
 
 
+def _focus(stage) -> dict:
+    return {"focus_words": stage.focus_words} if stage.focus_words else {}
+
+
 def tune_cascade(
     cascade, documents: Sequence[LabelledDocument], target_recall: float = DEFAULT_TARGET_RECALL, stage_recall: float = 0.98
 ) -> dict:
@@ -139,9 +143,9 @@ def tune_cascade(
         keep = math.ceil(stage_recall * len(ai_not_ai) - 1e-9)
         confidence = max(0.5, float(np.nextafter(ai_not_ai[keep - 1], 1.0))) if ai_not_ai else 0.5
         stage.confidence, stage.decides = confidence, frozenset({"not_ai"})
-        settings.append({"name": stage.name, "confidence": round(confidence, 6), "decides": ["not_ai"]})
+        settings.append({"name": stage.name, "confidence": round(confidence, 6), "decides": ["not_ai"], **_focus(stage)})
         reaching = [index for index, tag in zip(reaching, tags) if not stage.decides_on(tag)]
-    settings.append({"name": cascade.stages[-1].name})
+    settings.append({"name": cascade.stages[-1].name, **_focus(cascade.stages[-1])})
     tags = cascade.tag_batch(texts)
     # only documents the last stage decides can be flagged: the others count as unreachable
     scores = [tag.scores if tag.stage == cascade.stages[-1].name else {} for tag in tags]
