@@ -223,3 +223,27 @@ def test_the_shipped_cascade_focuses_its_embedding_stage_unless_told_not_to():
     whole = _assemble(CascadeOptions(stages=("fasttext", "embedding"), focus=False))["stages"]
     assert [stage.focus_words for stage in focused] == [0, shipped] and shipped > 0
     assert [stage.focus_words for stage in whole] == [0, 0]
+
+
+def test_screen_sends_unmatched_documents_to_the_first_stage_and_on_only_when_it_says_ai(blocklist):
+    says_ai = FixedTagger("first", {"not_ai": 0.4, "ai_neutral": 0.1, "ai_misaligned": 0.45, "ai_aligned": 0.05})
+    says_not = FixedTagger("first", {"not_ai": 0.6, "ai_neutral": 0.1, "ai_misaligned": 0.25, "ai_aligned": 0.05})
+    for first, reaches_last in ((says_ai, True), (says_not, False)):
+        last = FixedTagger("last", {"not_ai": 0.0, "ai_neutral": 0.0, "ai_misaligned": 0.9, "ai_aligned": 0.1})
+        cascade = CascadeTagger(blocklist, [ModelStage(first, confidence=0.99), ModelStage(last)],
+                                make_policy("misaligned"), unmatched="screen")
+        tags = cascade.tag_batch(["bread and butter", "a robot walks"])
+        assert first.seen[-2:] == ["bread and butter", "a robot walks"]
+        assert ("bread and butter" in last.seen) is reaches_last and "a robot walks" in last.seen
+        assert tags[0].flagged is reaches_last and tags[0].cleared is not reaches_last
+        stats = cascade.stats_dict()
+        assert stats["blocklist"]["screened"] == 1 and stats["blocklist"]["decided"] == 0
+
+
+def test_clear_decides_unmatched_documents_at_the_blocklist(blocklist):
+    first = FixedTagger("first", {"not_ai": 0.4, "ai_neutral": 0.1, "ai_misaligned": 0.45, "ai_aligned": 0.05})
+    cascade = CascadeTagger(blocklist, [ModelStage(first)], make_policy("misaligned"), unmatched="clear")
+    tags = cascade.tag_batch(["bread and butter"])
+    assert first.seen == [] and tags[0].stage == "blocklist" and not tags[0].flagged
+    with pytest.raises(ConfigError, match="unmatched"):
+        CascadeTagger(blocklist, [ModelStage(first)], unmatched="everything")

@@ -36,6 +36,7 @@ from alignment_data.tagging.fields import (
 from alignment_data.tagging.policy import DEFAULT_POLICY, POLICY_NAMES, FilterPolicy, check_policy, make_policy
 
 ESCALATE_RULES = ("any_term", "flagged")
+UNMATCHED_RULES = ("clear", "screen")
 STAGE_NAMES = ("fasttext", "static", "embedding", "llm-judge")
 JUDGE = "llm-judge"
 STATIC = "static"  # only clears confident not_ai documents, never last, its scores never join the mean
@@ -91,6 +92,9 @@ class CascadeOptions:
     judge: tuple[str, ...] = option((), JUDGE_SETTINGS_HELP, metavar="KEY=VALUE")
     judge_confidence: float = option(0.9, "with an llm-judge stage, the stage before it decides only when its top label "
                                           "has at least this probability, and passes the rest to the judge")
+    unmatched: str | None = option(None, "documents the blocklist does not pass on: clear (decided not_ai) or screen "
+                                         "(the first model stage reads them and passes on those whose top label is an "
+                                         "AI label) (default: cascade.json)", choices=UNMATCHED_RULES)
     focus: bool = option(True, "the embedding stage reads only the parts of a long document near a term (the "
                                "focus_words of cascade.json); --no-focus: the whole document")
 
@@ -107,6 +111,8 @@ class CascadeOptions:
             raise ConfigError("the static stage only clears unrelated text: a stage must follow it (e.g. --stages fasttext,static,embedding)")
         if self.escalate is not None and self.escalate not in ESCALATE_RULES:
             raise unknown_choice("escalate rule", self.escalate, ESCALATE_RULES)
+        if self.unmatched is not None and self.unmatched not in UNMATCHED_RULES:
+            raise unknown_choice("unmatched rule", self.unmatched, UNMATCHED_RULES)
 
     def resolved_stages(self) -> tuple[str, ...]:
         return self.stages or default_stages()
@@ -120,6 +126,7 @@ class StageStats:
     flagged: int = 0
     seconds: float = 0.0
     focused: int = 0  # documents the stage read only in part (ModelStage.focus_words)
+    screened: int = 0  # the blocklist: documents passed on with no term, to be screened (unmatched="screen")
 
     def to_dict(self) -> dict:
         return {
@@ -212,6 +219,7 @@ def _assemble(options: CascadeOptions) -> dict:
         "stages": stages,
         "policy": make_policy(options.policy, options.threshold, thresholds),
         "escalate": options.escalate or config["escalate"],
+        "unmatched": options.unmatched or config.get("unmatched", "clear"),
         "combine": variant.get("combine", False) and not custom,
         "thresholds": thresholds,
         "guard": config.get("guard", ()),
@@ -245,6 +253,7 @@ class CascadeTagger(Tagger):
         combine: bool | None = None,
         thresholds: dict[str, float] | None = None,
         guard: tuple[str, ...] | None = None,
+        unmatched: str | None = None,
     ):
         if stages is None:
             default = _assemble(CascadeOptions())
@@ -264,6 +273,9 @@ class CascadeTagger(Tagger):
             raise unknown_choice("escalate rule", self.escalate, ESCALATE_RULES)
         self.combine = bool(combine)
         self.guard = frozenset(default_guard() if guard is None else guard)
+        self.unmatched = unmatched or default_cascade_config().get("unmatched", "clear")
+        if self.unmatched not in UNMATCHED_RULES:
+            raise unknown_choice("unmatched rule", self.unmatched, UNMATCHED_RULES)
         self._thresholds = dict(thresholds if thresholds is not None else self.stages[-1].tagger.thresholds)
         self.policy = policy or make_policy(DEFAULT_POLICY, thresholds=self._thresholds)
         self.reset_stats()
@@ -288,13 +300,18 @@ class CascadeTagger(Tagger):
         guarded = [bool(self.guard & found) for _, _, found in scans]
         results: list[Tag | None] = [None] * len(texts)
         pending: list[int] = []
+        screened: set[int] = set()  # passed on with nothing found: the first model stage screens them
         for index, (tag, any_term, _) in enumerate(scans):
             if tag.blocklist_flagged if self.escalate == "flagged" else any_term:
                 pending.append(index)
+            elif self.unmatched == "screen":
+                pending.append(index)
+                screened.add(index)
             else:
                 # nothing to pass on (a document the study's rule flags always is): not AI discourse
                 results[index] = self.policy.decide(replace(tag, label=NOT_AI, cleared=True))
         self._count(self.blocklist.name, len(texts), len(pending), [tag for tag in results if tag is not None], start)
+        self.stats[self.blocklist.name].screened += len(screened)
         earlier: dict[int, list[dict[str, float]]] = {}
         for position, stage in enumerate(self.stages):
             if not pending:
@@ -308,7 +325,11 @@ class CascadeTagger(Tagger):
             still: list[int] = []
             decided: list[Tag] = []
             for index, tag in zip(pending, tags):
-                if last or (stage.decides_on(tag) and not (guarded[index] and tag.label == NOT_AI)):
+                if position == 0 and index in screened:  # no term: decided unless an AI label comes out on top
+                    decides = tag.label == NOT_AI
+                else:
+                    decides = stage.decides_on(tag) and not (guarded[index] and tag.label == NOT_AI)
+                if last or decides:
                     pool = self.combine and stage.pooled and index in earlier
                     scores = _mean(earlier[index] + [tag.scores]) if pool else tag.scores
                     label = max(scores, key=scores.__getitem__)
@@ -342,6 +363,8 @@ class CascadeTagger(Tagger):
             out[stage.name].update(stage.tagger.stats_dict())
             if stage.focus_words:
                 out[stage.name]["focused"] = self.stats[stage.name].focused
+        if self.unmatched == "screen":
+            out[self.blocklist.name]["screened"] = self.stats[self.blocklist.name].screened
         return out
 
 
