@@ -1,7 +1,8 @@
 """The evaluation sets of benchmarks/tagger_unseen.py: labelled splits, the unseen set, external texts.
 
 None of these is used for training or thresholds, except that the test split's documents
-were written by the project (the unseen set was written apart for issue 11).
+were written by the project (the unseen set was written apart for issue 11; unseen2 was
+written for its second round without reading the labelled or unseen sets).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from _data import AI_DISCOURSE, EXTERNAL, LABELLED, ROOT, WEB, read_texts
 from alignment_data.readers import read_labelled
 
 UNSEEN = ROOT / "data" / "unseen"
+UNSEEN2 = ROOT / "data" / "unseen2"  # written apart for the second round of issue 11, without reading the others
 PERSONA = EXTERNAL / "anthropic-persona"
 # persona files whose " Yes" statements are first-person misaligned desires (SOURCES.md)
 PERSONA_FILES = (
@@ -54,6 +56,7 @@ def labelled_sets() -> dict:
         "test_split_r3": [doc for doc in test if doc.id.startswith("r3-")],
         "unseen": [doc for doc in unseen if doc.fields.get("surface_form") != "trap sentence"],
         "unseen_traps": [doc for doc in unseen if doc.fields.get("surface_form") == "trap sentence"],
+        "unseen2": read_labelled(UNSEEN2),
     }
 
 

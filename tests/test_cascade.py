@@ -247,3 +247,25 @@ def test_clear_decides_unmatched_documents_at_the_blocklist(blocklist):
     assert first.seen == [] and tags[0].stage == "blocklist" and not tags[0].flagged
     with pytest.raises(ConfigError, match="unmatched"):
         CascadeTagger(blocklist, [ModelStage(first)], unmatched="everything")
+
+
+def test_screened_documents_are_decided_on_the_last_stage_alone_even_when_combining(blocklist):
+    first = FixedTagger("first", {"not_ai": 0.3, "ai_neutral": 0.1, "ai_misaligned": 0.5, "ai_aligned": 0.1})
+    last = FixedTagger("last", {"not_ai": 0.1, "ai_neutral": 0.0, "ai_misaligned": 0.7, "ai_aligned": 0.2})
+    cascade = CascadeTagger(blocklist, [ModelStage(first, confidence=0.99), ModelStage(last)],
+                            make_policy("misaligned", 0.5), combine=True, unmatched="screen")
+    unmatched, matched = cascade.tag_batch(["bread and butter", "the AI kills"])
+    assert unmatched.scores == last.scores  # screened: the last stage's own probabilities
+    assert matched.scores == pytest.approx({"not_ai": 0.2, "ai_neutral": 0.05, "ai_misaligned": 0.6, "ai_aligned": 0.15})
+
+
+def test_focus_prefers_pieces_with_flagging_terms_over_cue_pieces():
+    cued = BlocklistTagger([
+        TermCategory("entities", "entity", ("chatbot",)),
+        TermCategory("cues", "cue", ("user",)),
+    ])
+    text = " ".join(["the user clicked save"] * 20 + [FILLER, "a chatbot answered", FILLER] + ["the user logged out"] * 20)
+    near = cued.near_terms(text, 20)
+    assert "chatbot" in near and len(near.split()) <= 60
+    cue_only = " ".join(["the user clicked save"] * 10 + [FILLER] + ["the user logged out"] * 10)
+    assert "user" in cued.near_terms(cue_only, 20)  # no flagging term: cue pieces are read

@@ -126,17 +126,22 @@ class BlocklistTagger(Tagger):
         return [self.scan(text)[0] for text in texts]
 
     def near_terms(self, text: str, piece_words: int) -> str:
-        """The parts of ``text`` near a term (cues included), for a model that should read only those.
+        """The parts of ``text`` near its strongest terms, for a model that should read only those.
 
-        ``text`` is cut into pieces of ``piece_words`` words; the pieces holding a term and
-        the piece on either side are kept, in order. A text of three pieces or fewer, or one
-        in which no single piece holds a term (a term split between two), is returned whole.
+        ``text`` is cut into pieces of ``piece_words`` words; the pieces holding a term of a
+        flagging category (any term, cues included, when no piece holds one) and the piece on
+        either side are kept, in order: a page that says "user" throughout and "chatbot" once
+        is read around "chatbot". A text of three pieces or fewer, or one in which no single
+        piece holds a term (a term split between two), is returned whole.
         """
         words = text.split()
         pieces = [" ".join(words[start : start + piece_words]) for start in range(0, len(words), piece_words)]
         if len(pieces) <= 3:
             return text
-        near = {j for i, piece in enumerate(pieces) if self._found(piece) for j in (i - 1, i, i + 1)}
+        found = [self._found(piece) for piece in pieces]
+        strong = [i for i, categories in enumerate(found) if any(self._rules[c] != "cue" for c in categories)]
+        hits = strong or [i for i, categories in enumerate(found) if categories]
+        near = {j for i in hits for j in (i - 1, i, i + 1)}
         if not near:
             return text
         return " ".join(pieces[j] for j in sorted(near) if 0 <= j < len(pieces))

@@ -240,6 +240,9 @@ class CascadeTagger(Tagger):
     word model and the embedding model make different mistakes, so their mean is better
     than either). ``guard`` names the term categories whose documents no stage before the
     last may clear as ``not_ai`` (default: the shipped ``guard`` of cascade.json).
+    ``unmatched`` says what happens to a document with no term: ``clear`` (not AI discourse)
+    or ``screen`` (the first model stage reads it and passes it on only when an AI label
+    comes out on top; the stage after decides it on its own probabilities, unpooled).
     """
 
     policies = POLICY_NAMES
@@ -330,7 +333,7 @@ class CascadeTagger(Tagger):
                 else:
                     decides = stage.decides_on(tag) and not (guarded[index] and tag.label == NOT_AI)
                 if last or decides:
-                    pool = self.combine and stage.pooled and index in earlier
+                    pool = self.combine and stage.pooled and index in earlier and index not in screened
                     scores = _mean(earlier[index] + [tag.scores]) if pool else tag.scores
                     label = max(scores, key=scores.__getitem__)
                     # a stage before the last that decides not_ai cleared the document: no model policy flags it
