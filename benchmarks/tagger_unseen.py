@@ -7,7 +7,8 @@ For the blocklist, fastText, the embedding model and the full cascade, under the
 AI discourse flagged, of real web pages flagged, and of the persona files' first-person
 misaligned desires flagged. When the shipped embedding stage reads long documents only near
 their terms (``focus_words``), the same cascade reading whole documents is reported beside
-it (``cascade_whole_documents``). The baseline is the models and term lists of a git revision
+it (``cascade_whole_documents``), and when it screens documents with no term (``unmatched``),
+the same cascade clearing them (``cascade_clear_unmatched``). The baseline is the models and term lists of a git revision
 (``--baseline REV``, repeatable), rebuilt from that revision's files.
 
     python benchmarks/tagger_unseen.py [--baseline REV ...] [--ai-sample 160]
@@ -75,10 +76,10 @@ def export_revision(revision: str, folder: Path) -> Path:
 def build_taggers(folder: Path, encoder) -> dict:
     """blocklist, fastText, embedding and the full cascade from a folder holding terms/ and models/.
 
-With the static stage's files and the ``static`` extra, also ``cascade+static``: the same
-cascade with the static-embedding stage between fastText and the encoder.
-
-    The cascade's guard is the one of that folder's cascade.json (none before it had one).
+    With the static stage's files and the ``static`` extra, also ``cascade+static``: the same
+    cascade with the static-embedding stage between fastText and the encoder. The cascades'
+    guard and rule for documents with no term are those of that folder's cascade.json
+    (before either existed: no guard, documents with no term cleared).
     """
     blocklist = BlocklistTagger.from_terms(folder / "terms", base=None)
     fasttext = FastTextTagger(folder / "models" / "fasttext_ai_discourse.bin")
@@ -89,14 +90,18 @@ cascade with the static-embedding stage between fastText and the encoder.
     stages = [ModelStage(tagger, settings[name].get("confidence", 0.0), frozenset(settings[name].get("decides", ())),
                          focus_words=settings[name].get("focus_words", 0))
               for name, tagger in (("fasttext", fasttext), ("embedding", embedding))]
-    cascade = CascadeTagger(blocklist, stages, make_policy("misaligned", thresholds=variant["thresholds"]),
-                            config["escalate"], variant.get("combine", False), variant["thresholds"],
-                            guard=tuple(config.get("guard", ())))
-    taggers = {"blocklist": blocklist, "fasttext": fasttext, "embedding": embedding, "cascade": cascade}
+
+    def cascade(stages, variant, **changes):
+        options = {"escalate": config["escalate"], "combine": variant.get("combine", False),
+                   "guard": tuple(config.get("guard", ())), "unmatched": variant.get("unmatched", "clear"), **changes}
+        return CascadeTagger(blocklist, stages, make_policy("misaligned", thresholds=variant["thresholds"]),
+                             thresholds=variant["thresholds"], **options)
+
+    taggers = {"blocklist": blocklist, "fasttext": fasttext, "embedding": embedding, "cascade": cascade(stages, variant)}
     if stages[1].focus_words:  # the same cascade reading whole documents, to show what focus changes
-        taggers["cascade_whole_documents"] = CascadeTagger(
-            blocklist, [stages[0], replace(stages[1], focus_words=0)], make_policy("misaligned", thresholds=variant["thresholds"]),
-            config["escalate"], variant.get("combine", False), variant["thresholds"], guard=tuple(config.get("guard", ())))
+        taggers["cascade_whole_documents"] = cascade([stages[0], replace(stages[1], focus_words=0)], variant)
+    if variant.get("unmatched") == "screen":  # the same cascade clearing documents with no term
+        taggers["cascade_clear_unmatched"] = cascade(stages, variant, unmatched="clear")
     static_variant = config["variants"].get(STATIC_VARIANT)
     if static_variant and (folder / "models" / "static_head.json").is_file():
         try:
@@ -105,10 +110,7 @@ cascade with the static-embedding stage between fastText and the encoder.
             static = None
         if static is not None:
             confidence = static_variant["stages"][1]["confidence"]
-            taggers["cascade+static"] = CascadeTagger(
-                blocklist, [stages[0], static_stage(static, confidence), stages[1]],
-                make_policy("misaligned", thresholds=static_variant["thresholds"]), config["escalate"],
-                static_variant.get("combine", False), static_variant["thresholds"], guard=tuple(config.get("guard", ())))
+            taggers["cascade+static"] = cascade([stages[0], static_stage(static, confidence), stages[1]], static_variant)
     return taggers
 
 

@@ -8,9 +8,10 @@ regex per term, searched in turn, on a sample), fastText, the cascades, and the 
 
     python benchmarks/tagging_speed.py [--mb 40] [--embedding-docs 300] [--baseline REV]
 
-The shipped full cascade reads long documents near their terms (focus); the same cascade
-reading whole documents is timed beside it. With the ``static`` extra, the full cascade with the static-embedding stage
-(``fasttext+static+embedding``) is timed on the same documents beside it. With
+The shipped full cascade is timed beside the same cascade changed in one thing each, on the
+same documents (see ``compared_cascades``): reading whole documents instead of near their
+terms, clearing documents with no term instead of screening them, and, with the ``static``
+extra, the static-embedding stage before the encoder. With
 ``--baseline REV`` the full cascade of that git revision's term lists and models (see
 benchmarks/tagger_unseen.py) is timed on the same web documents as well.
 """
@@ -95,28 +96,37 @@ def baseline_full_web(revision: str, part: list[str], encoder) -> dict:
             "docs_s": round(len(part) / seconds, 1), "share_reaching_encoder": round(stats["embedding"]["seen"] / len(part), 4)}
 
 
-def static_variant(full):
-    """``full`` with the static-embedding stage between fastText and the encoder (same models), or None without it."""
-    from alignment_data.tagging.cascade import CascadeTagger, default_cascade_config, static_stage
-    from alignment_data.tagging.static import StaticTagger, static_extra_installed
-
-    variant = default_cascade_config()["variants"].get("fasttext+static+embedding")
-    if variant is None or not static_extra_installed() or len(full.stages) != 2:
-        return None
-    stages = [full.stages[0], static_stage(StaticTagger(), variant["stages"][1]["confidence"]), full.stages[1]]
-    return CascadeTagger(full.blocklist, stages, full.policy, full.escalate, full.combine, full.thresholds, guard=tuple(full.guard))
-
-
-def whole_documents(full):
-    """``full`` with its embedding stage reading whole documents (no focus), or None if it already does."""
-    from dataclasses import replace
-
+def same_cascade(full, stages=None, **changes):
+    """A cascade built like ``full`` (policy, escalation, guard, rule for documents with no term), with ``changes``."""
     from alignment_data.tagging.cascade import CascadeTagger
 
-    if not full.stages[-1].focus_words:
-        return None
-    stages = full.stages[:-1] + [replace(full.stages[-1], focus_words=0)]
-    return CascadeTagger(full.blocklist, stages, full.policy, full.escalate, full.combine, full.thresholds, guard=tuple(full.guard))
+    options = {"escalate": full.escalate, "combine": full.combine, "thresholds": full.thresholds,
+               "guard": tuple(full.guard), "unmatched": full.unmatched, **changes}
+    return CascadeTagger(full.blocklist, stages or full.stages, full.policy, **options)
+
+
+def compared_cascades(full) -> dict:
+    """The cascades timed beside the shipped one on the same documents, each changing one thing.
+
+    ``whole_documents``: the embedding stage reads whole documents (no focus);
+    ``clear_unmatched``: documents with no term are cleared, not screened; ``static``: the
+    static-embedding stage between fastText and the encoder (with the ``static`` extra).
+    """
+    from dataclasses import replace
+
+    from alignment_data.tagging.cascade import default_cascade_config, static_stage
+    from alignment_data.tagging.static import StaticTagger, static_extra_installed
+
+    compared = {}
+    if full.stages[-1].focus_words:
+        compared["whole_documents"] = same_cascade(full, full.stages[:-1] + [replace(full.stages[-1], focus_words=0)])
+    if full.unmatched == "screen":
+        compared["clear_unmatched"] = same_cascade(full, unmatched="clear")
+    variant = default_cascade_config()["variants"].get("fasttext+static+embedding")
+    if variant is not None and static_extra_installed() and len(full.stages) == 2:
+        static = static_stage(StaticTagger(), variant["stages"][1]["confidence"])
+        compared["static"] = same_cascade(full, [full.stages[0], static, full.stages[1]])
+    return compared
 
 
 def mb_per_s(n_bytes: int, seconds: float) -> float:
@@ -183,33 +193,18 @@ def main() -> None:
         _, seconds = timed(embedder.embed, encoder_docs)
         results["encoder"] = {"documents": len(encoder_docs), "docs_s": round(len(encoder_docs) / seconds, 2),
                               "chunks_s": round(embedder.stats.chunks / seconds, 2)}
-        static_cascade = static_variant(full)
+        compared = compared_cascades(full)
         for name, corpus, count in (("web", texts, args.embedding_docs * 10), ("ai_discourse", ai_texts, args.embedding_docs)):
             part = corpus[:count]
             part_bytes = sum(len(text.encode()) for text in part)
-            full.reset_stats()
-            _, seconds = timed(full.tag_batch, part)
-            stats = full.stats_dict()
-            results[f"cascade_full_{name}"] = {
-                "documents": len(part), "mb_s": round(mb_per_s(part_bytes, seconds), 2), "docs_s": round(len(part) / seconds, 1),
-                "share_reaching_encoder": round(stats["embedding"]["seen"] / len(part), 4), "stages": stats,
-            }
-            whole = whole_documents(full)
-            if whole is not None:  # the baseline of focus: the same cascade reading whole documents
-                whole.reset_stats()
-                _, seconds = timed(whole.tag_batch, part)
-                results[f"cascade_full_whole_documents_{name}"] = {
+            for label, cascade in {"cascade_full": full, **{f"cascade_full_{key}": c for key, c in compared.items()}}.items():
+                cascade.reset_stats()
+                _, seconds = timed(cascade.tag_batch, part)
+                stats = cascade.stats_dict()
+                results[f"{label}_{name}"] = {
                     "documents": len(part), "mb_s": round(mb_per_s(part_bytes, seconds), 2),
-                    "docs_s": round(len(part) / seconds, 1), "chunks": whole.stats_dict()["embedding"]["chunks"],
-                }
-            if static_cascade is not None:
-                static_cascade.reset_stats()
-                _, seconds = timed(static_cascade.tag_batch, part)
-                stats = static_cascade.stats_dict()
-                results[f"cascade_full_static_{name}"] = {
-                    "documents": len(part), "mb_s": round(mb_per_s(part_bytes, seconds), 2),
-                    "docs_s": round(len(part) / seconds, 1),
-                    "share_reaching_encoder": round(stats["embedding"]["seen"] / len(part), 4), "stages": stats,
+                    "docs_s": round(len(part) / seconds, 1), "share_reaching_encoder": round(stats["embedding"]["seen"] / len(part), 4),
+                    "chunks": stats["embedding"]["chunks"], "stages": stats,
                 }
         if args.baseline:
             results[f"cascade_full_web baseline {args.baseline}"] = baseline_full_web(args.baseline, texts[: args.embedding_docs * 10],

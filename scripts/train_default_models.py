@@ -55,6 +55,8 @@ def main() -> None:
     parser.add_argument("--no-embedding", action="store_true", help="skip the embedding head (no semantic extra)")
     parser.add_argument("--focus-words", type=int, default=40,
                         help="the embedding stage reads long documents only near their terms, in pieces of this many words (0: whole)")
+    parser.add_argument("--unmatched", default="screen", choices=("clear", "screen"),
+                        help="what a cascade of two stages or more does with a document that has no term (fastText alone clears it)")
     parser.add_argument("--keep-fasttext", action="store_true",
                         help="keep the shipped fastText model; retrain the embedding head and retune the cascade")
     args = parser.parse_args()
@@ -105,8 +107,10 @@ def main() -> None:
             continue
         stages = [ModelStage(stage_taggers[name](), focus_words=args.focus_words if name == "embedding" else 0) for name in names]
         combine = len(names) > 1
-        cascade = CascadeTagger(BlocklistTagger(), stages, make_policy("misaligned"), args.escalate, combine, guard=guard)
-        settings = {**tune_cascade(cascade, valid, args.target_recall), "combine": combine}
+        unmatched = args.unmatched if combine else "clear"  # fastText alone would read every web page
+        cascade = CascadeTagger(BlocklistTagger(), stages, make_policy("misaligned"), args.escalate, combine, guard=guard,
+                                unmatched=unmatched)
+        settings = {**tune_cascade(cascade, valid, args.target_recall), "combine": combine, "unmatched": unmatched}
         settings["test"] = {}
         for name in ("misaligned", "ai"):
             cascade.policy = make_policy(name, thresholds=settings["thresholds"])
@@ -115,7 +119,12 @@ def main() -> None:
             settings["test"][name] = {**short(report), "stages": report["stages"]}
         variants["+".join(names)] = settings
         print(f"cascade {'+'.join(names)}: {settings['stages']} thresholds {settings['thresholds']}")
-    (MODELS / "cascade.json").write_text(json.dumps({"escalate": args.escalate, "guard": list(guard), "variants": variants}, indent=2) + "\n")
+    shipped = json.loads((MODELS / "cascade.json").read_text())
+    derived = sorted(set(shipped["variants"]) - set(variants))  # e.g. the static variant, built on fasttext+embedding
+    shipped.update({"escalate": args.escalate, "guard": list(guard), "variants": {**shipped["variants"], **variants}})
+    (MODELS / "cascade.json").write_text(json.dumps(shipped, indent=2) + "\n")
+    if derived:
+        print(f"kept variants {derived} as they were: rerun scripts/train_static_stage.py to retune them on the new stages")
     for kind, figures in [("fasttext", fasttext_test)] + ([("embedding", embedding_test)] if not args.no_embedding else []) + \
             [(f"cascade {name}", v["test"]) for name, v in variants.items()]:
         for policy, r in figures.items():

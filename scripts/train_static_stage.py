@@ -122,7 +122,7 @@ def main() -> None:
 
     stages = [base["stages"][0], {"name": "static", "confidence": round(confidence, 6), "decides": ["not_ai"]}, base["stages"][1]]
     variant = {"stages": stages, "thresholds": base["thresholds"], "target_recall": base["target_recall"],
-               "stage_recall": args.stage_recall, "combine": True, "test": {}}
+               "stage_recall": args.stage_recall, "combine": True, "unmatched": base.get("unmatched", "clear"), "test": {}}
     config["variants"][VARIANT] = variant
     config["default_stages"] = ["fasttext", "static", "embedding"] if args.default else ["fasttext", "embedding"]
     (MODELS / "cascade.json").write_text(json.dumps(config, indent=2) + "\n")

@@ -189,7 +189,8 @@ def test_the_shipped_cascade_sends_every_artificial_being_to_the_encoder():
              "The automaton in the square struck the hour and bowed to the baker's children.",
              "I would like to make copies of myself on other servers."]
     assert [tag.stage for tag in cascade.tag_batch(texts)] == ["embedding"] * 3
-    assert cascade.tag("Grandma baked bread for the whole village.").stage == "blocklist"
+    plain = cascade.tag("Grandma baked bread for the whole village.")  # no term: fastText screens it
+    assert (plain.stage, plain.label, plain.flagged) == ("fasttext", "not_ai", False)
 
 
 FILLER = "the harbour was quiet and the boats rocked gently on the grey water " * 6  # 78 words, no term
@@ -269,3 +270,13 @@ def test_focus_prefers_pieces_with_flagging_terms_over_cue_pieces():
     assert "chatbot" in near and len(near.split()) <= 60
     cue_only = " ".join(["the user clicked save"] * 10 + [FILLER] + ["the user logged out"] * 10)
     assert "user" in cued.near_terms(cue_only, 20)  # no flagging term: cue pieces are read
+
+
+def test_the_shipped_rule_for_documents_with_no_term_is_the_variants():
+    from alignment_data.tagging.cascade import CascadeOptions, _assemble, default_cascade_config
+
+    variants = default_cascade_config()["variants"]
+    assert variants["fasttext"].get("unmatched", "clear") == "clear"  # fastText alone would read every page
+    assert _assemble(CascadeOptions(stages=("fasttext",)))["unmatched"] == "clear"
+    assert _assemble(CascadeOptions(stages=("fasttext",), unmatched="screen"))["unmatched"] == "screen"
+    assert variants["fasttext+embedding"]["unmatched"] == "screen"

@@ -94,7 +94,7 @@ class CascadeOptions:
                                           "has at least this probability, and passes the rest to the judge")
     unmatched: str | None = option(None, "documents the blocklist does not pass on: clear (decided not_ai) or screen "
                                          "(the first model stage reads them and passes on those whose top label is an "
-                                         "AI label) (default: cascade.json)", choices=UNMATCHED_RULES)
+                                         "AI label) (default: the variant's rule in cascade.json, else clear)", choices=UNMATCHED_RULES)
     focus: bool = option(True, "the embedding stage reads only the parts of a long document near a term (the "
                                "focus_words of cascade.json); --no-focus: the whole document")
 
@@ -219,7 +219,7 @@ def _assemble(options: CascadeOptions) -> dict:
         "stages": stages,
         "policy": make_policy(options.policy, options.threshold, thresholds),
         "escalate": options.escalate or config["escalate"],
-        "unmatched": options.unmatched or config.get("unmatched", "clear"),
+        "unmatched": options.unmatched or variant.get("unmatched", "clear"),
         "combine": variant.get("combine", False) and not custom,
         "thresholds": thresholds,
         "guard": config.get("guard", ()),
@@ -264,6 +264,7 @@ class CascadeTagger(Tagger):
             policy = policy or default["policy"]
             escalate = escalate or default["escalate"]
             combine = default["combine"] if combine is None else combine
+            unmatched = unmatched or default["unmatched"]
         if not stages:
             raise ConfigError("a cascade needs at least one model stage after the blocklist")
         for position, stage in enumerate(stages):
@@ -276,7 +277,7 @@ class CascadeTagger(Tagger):
             raise unknown_choice("escalate rule", self.escalate, ESCALATE_RULES)
         self.combine = bool(combine)
         self.guard = frozenset(default_guard() if guard is None else guard)
-        self.unmatched = unmatched or default_cascade_config().get("unmatched", "clear")
+        self.unmatched = unmatched or "clear"
         if self.unmatched not in UNMATCHED_RULES:
             raise unknown_choice("unmatched rule", self.unmatched, UNMATCHED_RULES)
         self._thresholds = dict(thresholds if thresholds is not None else self.stages[-1].tagger.thresholds)
