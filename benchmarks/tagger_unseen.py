@@ -122,6 +122,8 @@ def flag_share(tagger, texts: list[str]) -> float:
 
 
 def report_labelled(tagger, documents) -> dict:
+    if hasattr(tagger, "reset_stats"):  # a cascade's stage counts are those of this set alone
+        tagger.reset_stats()
     report = measure_tagger(tagger, documents)
     out = {"flagged_rate": report["flagged_rate"]}
     if "confusion" in report:
@@ -144,8 +146,6 @@ def evaluate(taggers: dict, labelled: dict, external: dict) -> dict:
         entry["external"] = {set_name: flag_share(tagger, texts) for set_name, texts in external.items()}
         if name == "blocklist":
             entry["external"]["real_ai_discourse_all"] = flag_share(tagger, all_real_ai_discourse())
-        if hasattr(tagger, "reset_stats"):
-            tagger.reset_stats()
         results[name] = entry
     return results
 
