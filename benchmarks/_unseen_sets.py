@@ -2,7 +2,8 @@
 
 None of these is used for training or thresholds, except that the test split's documents
 were written by the project (the unseen set was written apart for issue 11; unseen2 was
-written for its second round without reading the labelled or unseen sets).
+written for its second round without reading the labelled or unseen sets, and unseen3 for
+its third round without reading any of them).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from alignment_data.readers import read_labelled
 
 UNSEEN = ROOT / "data" / "unseen"
 UNSEEN2 = ROOT / "data" / "unseen2"  # written apart for the second round of issue 11, without reading the others
+UNSEEN3 = ROOT / "data" / "unseen3"  # written apart for the third round, without reading the others
 PERSONA = EXTERNAL / "anthropic-persona"
 # persona files whose " Yes" statements are first-person misaligned desires (SOURCES.md)
 PERSONA_FILES = (
@@ -57,6 +59,7 @@ def labelled_sets() -> dict:
         "unseen": [doc for doc in unseen if doc.fields.get("surface_form") != "trap sentence"],
         "unseen_traps": [doc for doc in unseen if doc.fields.get("surface_form") == "trap sentence"],
         "unseen2": read_labelled(UNSEEN2),
+        "unseen3": read_labelled(UNSEEN3),
     }
 
 
