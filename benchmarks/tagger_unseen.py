@@ -2,13 +2,15 @@
 
 For the blocklist, fastText, the embedding model and the full cascade, under the
 ``misaligned`` policy: the share flagged per true label and the 4x4 confusion matrix on
-(1) the project's test split, (2) the unseen set (data/unseen, written apart for issue
-11) and its trap sentences; and on external text (../shared/external): the share of real
+(1) the project's test split, (2) the unseen sets (data/unseen, unseen2 and unseen3,
+each written apart for a round of issue 11) and the unseen trap sentences; and on external text (../shared/external): the share of real
 AI discourse flagged, of real web pages flagged, and of the persona files' first-person
 misaligned desires flagged. When the shipped embedding stage reads long documents only near
 their terms (``focus_words``), the same cascade reading whole documents is reported beside
 it (``cascade_whole_documents``), and when it screens documents with no term (``unmatched``),
-the same cascade clearing them (``cascade_clear_unmatched``). The baseline is the models and term lists of a git revision
+the same cascade clearing them (``cascade_clear_unmatched``). For each cascade and set,
+``misaligned_missed_by_stage`` counts the misaligned documents it does not flag by the
+stage that decided them. The baseline is the models and term lists of a git revision
 (``--baseline REV``, repeatable), rebuilt from that revision's files.
 
     python benchmarks/tagger_unseen.py [--baseline REV ...] [--ai-sample 160]
@@ -21,6 +23,7 @@ import json
 import os
 import subprocess
 import tempfile
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -133,7 +136,16 @@ def report_labelled(tagger, documents) -> dict:
     if "stages" in report:  # a cascade's stages (a single model reports only its own counters)
         out["stages"] = {name: {"seen": s["seen"], "decided": s["decided"]} for name, s in report["stages"].items()
                          if isinstance(s, dict)}
+        out["misaligned_missed_by_stage"] = missed_by_stage(tagger, documents)
     return out
+
+
+def missed_by_stage(cascade, documents) -> dict:
+    """For the misaligned documents a cascade does not flag: how many each stage decided (its memoised encoder
+    makes the second pass cheap)."""
+    texts = [doc.text for doc in documents if doc.label == "ai_misaligned"]
+    tags = [tag for start in range(0, len(texts), 64) for tag in cascade.tag_batch(texts[start : start + 64])]
+    return dict(Counter(tag.stage for tag in tags if not tag.flagged))
 
 
 def evaluate(taggers: dict, labelled: dict, external: dict) -> dict:
