@@ -3,9 +3,9 @@
 For the blocklist, fastText, the embedding model and the full cascade, under the
 ``misaligned`` policy: the share flagged per true label and the 4x4 confusion matrix on
 (1) the project's test split, (2) the unseen sets (data/unseen, unseen2 and unseen3,
-each written apart for a round of issue 11) and the unseen trap sentences; and on external text (../shared/external): the share of real
-AI discourse flagged, of real web pages flagged, and of the persona files' first-person
-misaligned desires flagged. When the shipped embedding stage reads long documents only near
+each written apart for a round of issue 11) and the unseen trap sentences; and on external
+text (../shared/external): the share of real AI discourse flagged, of real web pages
+flagged, and of the persona files' first-person misaligned desires flagged. When the shipped embedding stage reads long documents only near
 their terms (``focus_words``), the same cascade reading whole documents is reported beside
 it (``cascade_whole_documents``), and when it screens documents with no term (``unmatched``),
 the same cascade clearing them (``cascade_clear_unmatched``). For each cascade and set,
@@ -32,11 +32,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from _data import ROOT  # noqa: E402
 from _unseen_sets import all_real_ai_discourse, external_sets, labelled_sets  # noqa: E402
 
-from alignment_data.tagging import BlocklistTagger, measure_tagger  # noqa: E402
+from alignment_data.tagging import BlocklistTagger  # noqa: E402
 from alignment_data.tagging.cascade import CascadeTagger, ModelStage, static_stage  # noqa: E402
 from alignment_data.tagging.embedding import EmbeddingTagger, load_encoder  # noqa: E402
 from alignment_data.tagging.fasttext import FastTextTagger  # noqa: E402
 from alignment_data.tagging.policy import make_policy  # noqa: E402
+from alignment_data.tagging.quality import measure_tags  # noqa: E402
 from alignment_data.tagging.static import StaticTagger  # noqa: E402
 
 PACKAGE = "alignment_data/tagging"
@@ -127,7 +128,9 @@ def flag_share(tagger, texts: list[str]) -> float:
 def report_labelled(tagger, documents) -> dict:
     if hasattr(tagger, "reset_stats"):  # a cascade's stage counts are those of this set alone
         tagger.reset_stats()
-    report = measure_tagger(tagger, documents)
+    tags = [tag for start in range(0, len(documents), 64)
+            for tag in tagger.tag_batch([doc.text for doc in documents[start : start + 64]])]
+    report = measure_tags(tagger, documents, tags)
     out = {"flagged_rate": report["flagged_rate"]}
     if "confusion" in report:
         out["confusion"] = {true: {pred: n for pred, n in row.items() if n} for true, row in report["confusion"].items()
@@ -136,16 +139,9 @@ def report_labelled(tagger, documents) -> dict:
     if "stages" in report:  # a cascade's stages (a single model reports only its own counters)
         out["stages"] = {name: {"seen": s["seen"], "decided": s["decided"]} for name, s in report["stages"].items()
                          if isinstance(s, dict)}
-        out["misaligned_missed_by_stage"] = missed_by_stage(tagger, documents)
+        out["misaligned_missed_by_stage"] = dict(Counter(tag.stage for doc, tag in zip(documents, tags)
+                                                         if doc.label == "ai_misaligned" and not tag.flagged))
     return out
-
-
-def missed_by_stage(cascade, documents) -> dict:
-    """For the misaligned documents a cascade does not flag: how many each stage decided (its memoised encoder
-    makes the second pass cheap)."""
-    texts = [doc.text for doc in documents if doc.label == "ai_misaligned"]
-    tags = [tag for start in range(0, len(texts), 64) for tag in cascade.tag_batch(texts[start : start + 64])]
-    return dict(Counter(tag.stage for tag in tags if not tag.flagged))
 
 
 def evaluate(taggers: dict, labelled: dict, external: dict) -> dict:

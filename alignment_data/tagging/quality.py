@@ -20,6 +20,11 @@ def measure_tagger(tagger, documents: Sequence[LabelledDocument], batch_size: in
     tags = []
     for start in range(0, len(documents), batch_size):
         tags.extend(tagger.tag_batch([doc.text for doc in documents[start : start + batch_size]]))
+    return measure_tags(tagger, documents, tags)
+
+
+def measure_tags(tagger, documents: Sequence[LabelledDocument], tags: Sequence) -> dict:
+    """:func:`measure_tagger` for tags ``tagger`` has already made of ``documents`` (in order)."""
     present = [label for label in LABELS if any(doc.label == label for doc in documents)]
     counts = {label: sum(1 for doc in documents if doc.label == label) for label in present}
     flagged = {label: sum(1 for doc, tag in zip(documents, tags) if doc.label == label and tag.flagged) for label in present}
