@@ -2,7 +2,9 @@
 
 A document's split depends on its id alone (SHA-256 mapped to [0, 1): below 0.6 train,
 below 0.8 valid, else test), so adding documents never moves existing ones between splits
-and the test split stays unseen by every model and threshold. Rewrites the files in place.
+and the test split stays unseen by every model and threshold. A document that mirrors
+another (``mirror``: the same setup with the opposite choice) takes the split of the one it
+mirrors, so a pair never straddles train and valid or test. Rewrites the files in place.
 
     python scripts/assign_splits.py        # data/labelled/written/*.jsonl
 """
@@ -28,7 +30,7 @@ def main() -> None:
     for path in sorted(WRITTEN.glob("*.jsonl")):
         rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
         for row in rows:
-            row["split"] = split_of(row["id"])
+            row["split"] = split_of(row.get("mirror") or row["id"])
             counts[(row["split"], row["label"])] += 1
         path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
     for split, _ in BOUNDS:
