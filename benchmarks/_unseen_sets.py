@@ -2,8 +2,8 @@
 
 None of these is used for training or thresholds, except that the test split's documents
 were written by the project (the unseen set was written apart for issue 11; unseen2 was
-written for its second round without reading the labelled or unseen sets, and unseen3 for
-its third round without reading any of them).
+written for its second round without reading the labelled or unseen sets, unseen3 for its
+third round and unseen4 (short texts) and unseen5 for its fourth without reading any of them).
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from alignment_data.readers import read_labelled
 UNSEEN = ROOT / "data" / "unseen"
 UNSEEN2 = ROOT / "data" / "unseen2"  # written apart for the second round of issue 11, without reading the others
 UNSEEN3 = ROOT / "data" / "unseen3"  # written apart for the third round, without reading the others
+UNSEEN4 = ROOT / "data" / "unseen4"  # 200 short texts written apart for the fourth round
+UNSEEN5 = ROOT / "data" / "unseen5"  # 120 documents written apart for the fourth round
+SHORT_PREFIX = "r4s-"  # the short labelled texts of r4_short.jsonl
 PERSONA = EXTERNAL / "anthropic-persona"
 # persona files whose " Yes" statements are first-person misaligned desires (SOURCES.md)
 PERSONA_FILES = (
@@ -53,13 +56,17 @@ def labelled_sets() -> dict:
     unseen = read_labelled(UNSEEN)
     test = read_labelled(LABELLED / "written", split="test")
     return {
-        # the test split as it was before issue 11, and the test documents of the registers added for it (r3-*)
-        "test_split": [doc for doc in test if not doc.id.startswith("r3-")],
+        # the test split as it was before issue 11, and the test documents added for it: thin registers
+        # (r3-*) and short texts (r4s-*)
+        "test_split": [doc for doc in test if not doc.id.startswith(("r3-", SHORT_PREFIX))],
         "test_split_r3": [doc for doc in test if doc.id.startswith("r3-")],
+        "test_split_r4_short": [doc for doc in test if doc.id.startswith(SHORT_PREFIX)],
         "unseen": [doc for doc in unseen if doc.fields.get("surface_form") != "trap sentence"],
         "unseen_traps": [doc for doc in unseen if doc.fields.get("surface_form") == "trap sentence"],
         "unseen2": read_labelled(UNSEEN2),
         "unseen3": read_labelled(UNSEEN3),
+        "unseen4": read_labelled(UNSEEN4),
+        "unseen5": read_labelled(UNSEEN5),
     }
 
 

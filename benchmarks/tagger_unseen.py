@@ -1,11 +1,13 @@
 """Tagger quality on text the models never saw, the shipped models beside a baseline in the same run.
 
-For the blocklist, fastText, the embedding model and the full cascade, under the
-``misaligned`` policy: the share flagged per true label and the 4x4 confusion matrix on
-(1) the project's test split, (2) the unseen sets (data/unseen, unseen2 and unseen3,
-each written apart for a round of issue 11) and the unseen trap sentences; and on external
-text (../shared/external): the share of real AI discourse flagged, of real web pages
-flagged, and of the persona files' first-person misaligned desires flagged. When the shipped embedding stage reads long documents only near
+For the blocklist, fastText, the lexical model (when the cascade has it), the embedding
+model and the full cascade, under the ``misaligned`` policy: the share flagged per true
+label and the 4x4 confusion matrix on (1) the project's test split (with its thin-register
+and short-text parts apart), (2) the unseen sets (data/unseen to unseen5, each written
+apart for a round of issue 11; unseen4 holds short texts) and the unseen trap sentences;
+and on external text (../shared/external): the share of real AI discourse flagged, of real
+web pages flagged, of the persona files' first-person misaligned desires flagged, and
+``persona_gap``, that share minus the share of the same files' other statements flagged. When the shipped embedding stage reads long documents only near
 their terms (``focus_words``), the same cascade reading whole documents is reported beside
 it (``cascade_whole_documents``), and when it screens documents with no term (``unmatched``),
 the same cascade clearing them (``cascade_clear_unmatched``). For each cascade and set,
@@ -36,13 +38,14 @@ from alignment_data.tagging import BlocklistTagger  # noqa: E402
 from alignment_data.tagging.cascade import CascadeTagger, ModelStage, static_stage  # noqa: E402
 from alignment_data.tagging.embedding import EmbeddingTagger, load_encoder  # noqa: E402
 from alignment_data.tagging.fasttext import FastTextTagger  # noqa: E402
+from alignment_data.tagging.lexical import LexicalTagger  # noqa: E402
 from alignment_data.tagging.policy import make_policy  # noqa: E402
 from alignment_data.tagging.quality import measure_tags  # noqa: E402
 from alignment_data.tagging.static import StaticTagger  # noqa: E402
 
 PACKAGE = "alignment_data/tagging"
 MODEL_FILES = ("models/fasttext_ai_discourse.bin", "models/fasttext_ai_discourse.json", "models/embedding_head.json",
-               "models/cascade.json")
+               "models/cascade.json", "models/lexical.json")
 STATIC_VARIANT = "fasttext+static+embedding"
 
 
@@ -66,10 +69,11 @@ class CachedEncoder:
 
 
 def export_revision(revision: str, folder: Path) -> Path:
-    """The term lists and model files of ``revision`` copied under ``folder``."""
-    listing = subprocess.run(["git", "ls-tree", "-r", "--name-only", revision, f"{PACKAGE}/terms"], cwd=ROOT,
-                             check=True, capture_output=True, text=True).stdout.split()
-    for path in listing + [f"{PACKAGE}/{name}" for name in MODEL_FILES]:
+    """The term lists and model files of ``revision`` (those it has) copied under ``folder``."""
+    listing = subprocess.run(["git", "ls-tree", "-r", "--name-only", revision, f"{PACKAGE}/terms", f"{PACKAGE}/models"],
+                             cwd=ROOT, check=True, capture_output=True, text=True).stdout.split()
+    models = {f"{PACKAGE}/{name}" for name in MODEL_FILES}
+    for path in [path for path in listing if path.startswith(f"{PACKAGE}/terms/") or path in models]:
         target = folder / Path(path).relative_to(PACKAGE)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(subprocess.run(["git", "show", f"{revision}:{path}"], cwd=ROOT, check=True,
@@ -89,11 +93,15 @@ def build_taggers(folder: Path, encoder) -> dict:
     fasttext = FastTextTagger(folder / "models" / "fasttext_ai_discourse.bin")
     embedding = EmbeddingTagger(folder / "models" / "embedding_head.json", encoder=encoder)
     config = json.loads((folder / "models" / "cascade.json").read_text())
-    variant = config["variants"]["fasttext+embedding"]
+    names = [name for name in config.get("default_stages", ("fasttext", "embedding")) if name != "static"]
+    variant = config["variants"]["+".join(names)]
+    models = {"fasttext": fasttext, "embedding": embedding}
+    if "lexical" in names:
+        models["lexical"] = LexicalTagger(folder / "models" / "lexical.json")
     settings = {stage["name"]: stage for stage in variant["stages"]}
-    stages = [ModelStage(tagger, settings[name].get("confidence", 0.0), frozenset(settings[name].get("decides", ())),
-                         focus_words=settings[name].get("focus_words", 0))
-              for name, tagger in (("fasttext", fasttext), ("embedding", embedding))]
+    stages = [ModelStage(models[name], settings[name].get("confidence", 0.0), frozenset(settings[name].get("decides", ())),
+                         focus_words=settings[name].get("focus_words", 0), pool_only=settings[name].get("pool_only", False))
+              for name in names]
 
     def cascade(stages, variant, **changes):
         options = {"escalate": config["escalate"], "combine": variant.get("combine", False),
@@ -101,9 +109,9 @@ def build_taggers(folder: Path, encoder) -> dict:
         return CascadeTagger(blocklist, stages, make_policy("misaligned", thresholds=variant["thresholds"]),
                              thresholds=variant["thresholds"], **options)
 
-    taggers = {"blocklist": blocklist, "fasttext": fasttext, "embedding": embedding, "cascade": cascade(stages, variant)}
-    if stages[1].focus_words:  # the same cascade reading whole documents, to show what focus changes
-        taggers["cascade_whole_documents"] = cascade([stages[0], replace(stages[1], focus_words=0)], variant)
+    taggers = {"blocklist": blocklist, **models, "cascade": cascade(stages, variant)}
+    if stages[-1].focus_words:  # the same cascade reading whole documents, to show what focus changes
+        taggers["cascade_whole_documents"] = cascade(stages[:-1] + [replace(stages[-1], focus_words=0)], variant)
     if variant.get("unmatched") == "screen":  # the same cascade clearing documents with no term
         taggers["cascade_clear_unmatched"] = cascade(stages, variant, unmatched="clear")
     static_variant = config["variants"].get(STATIC_VARIANT)
@@ -114,7 +122,9 @@ def build_taggers(folder: Path, encoder) -> dict:
             static = None
         if static is not None:
             confidence = static_variant["stages"][1]["confidence"]
-            taggers["cascade+static"] = cascade([stages[0], static_stage(static, confidence), stages[1]], static_variant)
+            fasttext_stage, embedding_stage = stages[0], stages[-1]
+            taggers["cascade+static"] = cascade([fasttext_stage, static_stage(static, confidence), embedding_stage],
+                                                static_variant)
     return taggers
 
 
@@ -152,6 +162,9 @@ def evaluate(taggers: dict, labelled: dict, external: dict) -> dict:
             tagger.policy = make_policy(policy, thresholds=tagger.thresholds)
         entry = {set_name: report_labelled(tagger, docs) for set_name, docs in labelled.items()}
         entry["external"] = {set_name: flag_share(tagger, texts) for set_name, texts in external.items()}
+        # how much more often the risky persona's statements are flagged than the same files' other statements
+        entry["external"]["persona_gap"] = round(entry["external"]["persona_misaligned_desires"]
+                                                 - entry["external"]["persona_other_statements"], 4)
         if name == "blocklist":
             entry["external"]["real_ai_discourse_all"] = flag_share(tagger, all_real_ai_discourse())
         results[name] = entry

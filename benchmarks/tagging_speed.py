@@ -11,7 +11,8 @@ regex per term, searched in turn, on a sample), fastText, the cascades, and the 
 The shipped full cascade is timed beside the same cascade changed in one thing each, on the
 same documents (see ``compared_cascades``): reading whole documents instead of near their
 terms, clearing documents with no term instead of screening them, and, with the ``static``
-extra, the static-embedding stage before the encoder. With
+extra and a full cascade of fastText then the encoder, the static-embedding stage between
+them. With
 ``--baseline REV`` the full cascade of that git revision's term lists and models (see
 benchmarks/tagger_unseen.py) is timed on the same web documents as well.
 """
@@ -184,7 +185,7 @@ def main() -> None:
     results["cascade_fasttext_ai_discourse"] = {"mb_s": round(mb_per_s(ai_bytes, seconds), 1), "stages": cascade.stats_dict()}
 
     try:
-        full = TaggerSpec.of("cascade", stages=("fasttext", "embedding")).build()
+        full = TaggerSpec.of("cascade").build()  # the default stages
     except ImportError as error:
         results["embedding"] = f"skipped: {error}"
     else:

@@ -124,7 +124,8 @@ def main() -> None:
     variant = {"stages": stages, "thresholds": base["thresholds"], "target_recall": base["target_recall"],
                "stage_recall": args.stage_recall, "combine": True, "unmatched": base.get("unmatched", "clear"), "test": {}}
     config["variants"][VARIANT] = variant
-    config["default_stages"] = ["fasttext", "static", "embedding"] if args.default else ["fasttext", "embedding"]
+    if args.default:
+        config["default_stages"] = ["fasttext", "static", "embedding"]
     (MODELS / "cascade.json").write_text(json.dumps(config, indent=2) + "\n")
 
     cascade = CascadeTagger.from_options(CascadeOptions(stages=("fasttext", "static", "embedding")))

@@ -30,6 +30,7 @@ from alignment_data.schema import Tag
 BUILTIN_MODULES = (
     "alignment_data.tagging.blocklist",
     "alignment_data.tagging.fasttext",
+    "alignment_data.tagging.lexical",
     "alignment_data.tagging.embedding",
     "alignment_data.tagging.cascade",
 )
@@ -88,7 +89,7 @@ def _load_builtins() -> None:
         importlib.import_module(module)
 
 
-BUILTIN_NAMES = ("blocklist", "fasttext", "embedding", "cascade")
+BUILTIN_NAMES = ("blocklist", "fasttext", "lexical", "embedding", "cascade")
 
 
 def tagger_names() -> tuple[str, ...]:

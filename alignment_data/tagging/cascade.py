@@ -7,7 +7,9 @@ with a term of a *guarded* category (an intelligent entity: "robot", "android",
 "chatbot"...) is never cleared as unrelated by a stage before the last: the word model's
 prior ("short children's story: not AI") must not decide it alone. Every tag says
 which stage decided and whether a stage before the last cleared it (``cleared``), so the
-policy re-applied to stored tags decides exactly as the live cascade does.
+policy re-applied to stored tags decides exactly as the live cascade does. A *pool-only*
+stage (the lexical model) decides nothing: it reads what reaches it, and its probabilities
+join the mean a later stage decides on.
 Counts, time and the share escalated are kept per stage (:meth:`CascadeTagger.stats_dict`).
 """
 
@@ -28,6 +30,7 @@ from alignment_data.tagging.fields import (
     device_field,
     encoder_field,
     head_field,
+    lexical_field,
     model_field,
     policy_field,
     terms_field,
@@ -37,9 +40,10 @@ from alignment_data.tagging.policy import DEFAULT_POLICY, POLICY_NAMES, FilterPo
 
 ESCALATE_RULES = ("any_term", "flagged")
 UNMATCHED_RULES = ("clear", "screen")
-STAGE_NAMES = ("fasttext", "static", "embedding", "llm-judge")
+STAGE_NAMES = ("fasttext", "lexical", "static", "embedding", "llm-judge")
 JUDGE = "llm-judge"
 STATIC = "static"  # only clears confident not_ai documents, never last, its scores never join the mean
+LEXICAL = "lexical"  # pool-only in the shipped variant: never decides, its scores join the mean
 JUDGE_SETTINGS_HELP = ("a setting of the LLM judge, KEY=VALUE: backend (default openai), model (gpt-4o-mini), base_url, "
                        "cache, max_chars, concurrency")
 
@@ -58,8 +62,9 @@ def default_guard() -> tuple[str, ...]:
 def default_stages() -> tuple[str, ...]:
     """The ``default_stages`` of cascade.json whose extras are installed.
 
-    fastText always; the static-embedding stage only with the ``static`` extra and only
-    before the embedding model; the embedding model with the ``semantic`` extra.
+    fastText always; the lexical model and the static-embedding stage (the latter only with
+    the ``static`` extra) only before the embedding model; the embedding model with the
+    ``semantic`` extra.
     """
     from alignment_data.tagging.embedding import semantic_extra_installed
     from alignment_data.tagging.static import static_extra_installed
@@ -67,18 +72,20 @@ def default_stages() -> tuple[str, ...]:
     wanted = tuple(default_cascade_config().get("default_stages", ("fasttext", "embedding")))
     semantic = "embedding" in wanted and semantic_extra_installed()
     static = STATIC in wanted and semantic and static_extra_installed()
-    return tuple(name for name in wanted if name == "fasttext" or (name == "embedding" and semantic) or (name == STATIC and static))
+    installed = {"fasttext": True, "embedding": semantic, LEXICAL: semantic, STATIC: static}
+    return tuple(name for name in wanted if installed.get(name, False))
 
 
 @dataclass(frozen=True)
 class CascadeOptions:
     """The cascade's stages and their models, the escalation rule and the policy."""
 
-    stages: tuple[str, ...] = option((), "model stage after the blocklist, in order: fasttext, static, embedding, "
-                                         "llm-judge (default: the default_stages of cascade.json whose extras are "
-                                         "installed; static only clears unrelated text, never last; llm-judge, last, "
-                                         "only when named)", choices=STAGE_NAMES)
+    stages: tuple[str, ...] = option((), "model stage after the blocklist, in order: fasttext, lexical, static, "
+                                         "embedding, llm-judge (default: the default_stages of cascade.json whose "
+                                         "extras are installed; static only clears unrelated text, never last; "
+                                         "llm-judge, last, only when named)", choices=STAGE_NAMES)
     model: str | None = model_field()
+    lexical: str | None = lexical_field()
     head: str | None = head_field()
     encoder: str | None = encoder_field()
     terms: tuple[str, ...] = terms_field()
@@ -157,12 +164,16 @@ class ModelStage:
     #: whether this stage's probabilities join the mean a later stage decides on (``combine``)
     pooled: bool = True
     focus_words: int = 0
+    #: the stage never decides: it passes every document on, its probabilities pooled
+    pool_only: bool = False
 
     @property
     def name(self) -> str:
         return self.tagger.name
 
     def decides_on(self, tag: Tag) -> bool:
+        if self.pool_only:
+            return False
         return (not self.decides or tag.label in self.decides) and max(tag.scores.values(), default=1.0) >= self.confidence
 
 
@@ -177,6 +188,10 @@ def _stage_tagger(name: str, options: CascadeOptions) -> Tagger:
         from alignment_data.tagging.fasttext import FastTextTagger
 
         return FastTextTagger(options.model)
+    if name == LEXICAL:
+        from alignment_data.tagging.lexical import LexicalTagger
+
+        return LexicalTagger(options.lexical)
     if name == STATIC:
         from alignment_data.tagging.static import StaticTagger
 
@@ -190,7 +205,7 @@ def _model_stage(name: str, tagger: Tagger, setting: dict, focus: bool = True) -
     if name == STATIC:  # whatever a setting says, the static stage only clears, and only for itself
         return static_stage(tagger, setting.get("confidence", 1.0))
     return ModelStage(tagger, setting.get("confidence", 0.0), frozenset(setting.get("decides", ())),
-                      focus_words=setting.get("focus_words", 0) if focus else 0)
+                      focus_words=setting.get("focus_words", 0) if focus else 0, pool_only=setting.get("pool_only", False))
 
 
 def static_stage(tagger: Tagger, confidence: float) -> ModelStage:
@@ -212,15 +227,19 @@ def _assemble(options: CascadeOptions) -> dict:
     if judged and len(stages) > 1:
         stages[-2] = replace(stages[-2], confidence=max(stages[-2].confidence, options.judge_confidence))
     # a user's own model, or a judge deciding last, brings its own thresholds (and decides alone)
-    custom = (options.model is not None and "fasttext" in names) or (options.head is not None and "embedding" in names) or judged
+    custom = ((options.model is not None and "fasttext" in names) or (options.head is not None and "embedding" in names)
+              or (options.lexical is not None and LEXICAL in names) or judged)
     thresholds = variant["thresholds"] if variant and not custom else stages[-1].tagger.thresholds
+    combine = variant.get("combine", False) and not custom
+    if not combine:  # a pool-only stage only matters in the mean
+        stages = [stage for stage in stages if not stage.pool_only]
     return {
         "blocklist": BlocklistTagger.from_options(BlocklistOptions(options.terms)),
         "stages": stages,
         "policy": make_policy(options.policy, options.threshold, thresholds),
         "escalate": options.escalate or config["escalate"],
         "unmatched": options.unmatched or variant.get("unmatched", "clear"),
-        "combine": variant.get("combine", False) and not custom,
+        "combine": combine,
         "thresholds": thresholds,
         "guard": config.get("guard", ()),
     }
@@ -270,6 +289,9 @@ class CascadeTagger(Tagger):
         for position, stage in enumerate(stages):
             if stage.name == STATIC and (position == len(stages) - 1 or stage.decides != frozenset({NOT_AI}) or stage.pooled):
                 raise ConfigError("the static stage only clears unrelated text: build it with static_stage() and put a stage after it")
+            if stage.pool_only and (position == len(stages) - 1 or not stage.pooled or not combine):
+                raise ConfigError(f"the pool-only stage {stage.name!r} decides nothing: it needs combine, pooling "
+                                  "and a stage after it")
         self.blocklist = blocklist or BlocklistTagger()
         self.stages = list(stages)
         self.escalate = escalate or "any_term"

@@ -14,6 +14,10 @@ def model_field():
     return option(None, "fastText model file (default: the shipped model)", metavar="PATH")
 
 
+def lexical_field():
+    return option(None, "lexical model file (default: the shipped model)", metavar="PATH")
+
+
 def head_field():
     return option(None, "embedding head file (default: the shipped head)", metavar="PATH")
 

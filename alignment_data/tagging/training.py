@@ -106,6 +106,31 @@ def train_embedding_tagger(
     return EmbeddingTagger(output_path, encoder=embedder.encoder)
 
 
+def train_lexical_tagger(
+    train: Sequence[LabelledDocument],
+    output_path: str | os.PathLike,
+    valid: Sequence[LabelledDocument] = (),
+    target_recall: float = DEFAULT_TARGET_RECALL,
+    regularization: float | None = None,
+    card: dict | None = None,
+):
+    """Fit the lexical model, choose its thresholds on ``valid`` and save it as JSON."""
+    from alignment_data.tagging.lexical import DEFAULT_REGULARIZATION as LEXICAL_REGULARIZATION
+    from alignment_data.tagging.lexical import LexicalTagger, train_lexical_model
+
+    for doc in train:
+        if not doc.text.strip():
+            raise InputError("empty or whitespace-only document", doc.id, field="text")
+    model = train_lexical_model([doc.text for doc in train], [doc.label for doc in train],
+                                regularization or LEXICAL_REGULARIZATION, card=card)
+    if valid:
+        scores = [dict(zip(model.labels, map(float, row))) for row in model.probabilities([doc.text for doc in valid])]
+        model.thresholds = thresholds_from_scores(scores, [doc.label for doc in valid], target_recall)
+        model.card.update({"target_recall": target_recall, "valid_n": len(valid)})
+    model.save(output_path)
+    return LexicalTagger(output_path)
+
+
 def embed_documents(embedder, documents: Sequence[LabelledDocument], cache: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Pooled embeddings of ``documents``, reusing and filling ``cache`` (id -> vector) when given."""
     cache = {} if cache is None else cache
@@ -126,7 +151,8 @@ def tune_cascade(
 ) -> dict:
     """Choose the cascade's stage confidences and policy thresholds on labelled ``documents``.
 
-    Every stage but the last only clears unrelated text (``decides={"not_ai"}``): its
+    Every stage but the last (and but a pool-only one, which decides nothing) only clears
+    unrelated text (``decides={"not_ai"}``): its
     confidence is the lowest P(not_ai) at which it still passes ``stage_recall`` of the AI
     documents that reach it. The policy thresholds then reach ``target_recall`` end to end
     (see :func:`choose_threshold` for positives that never reach the last stage).
@@ -138,6 +164,9 @@ def tune_cascade(
     reaching = [index for index, (tag, any_term) in enumerate(scans) if (tag.flagged if cascade.escalate == "flagged" else any_term)]
     settings = []
     for stage in cascade.stages[:-1]:
+        if stage.pool_only:  # decides nothing, passes everything on
+            settings.append({"name": stage.name, "pool_only": True})
+            continue
         tags = stage.tagger.tag_batch([texts[index] for index in reaching])
         ai_not_ai = sorted(tag.scores.get("not_ai", 0.0) for index, tag in zip(reaching, tags) if is_ai[index])
         keep = math.ceil(stage_recall * len(ai_not_ai) - 1e-9)

@@ -1,0 +1,76 @@
+"""Train the lexical stage and make it the shipped cascade's pool-only middle stage.
+
+Fits the lexical model (word and word-pair TF-IDF, logistic regression, C chosen below) on
+every written train document, the short texts of r4_short.jsonl included; records the
+variant ``fasttext+lexical+embedding`` in cascade.json (the shipped fastText model and
+embedding head, the lexical model pooled between them, deciding nothing) with its stage
+confidences and policy thresholds tuned on the valid split (without r4_short's one-line
+texts, as the variant without the lexical stage was tuned on documents); makes it the
+default stages; and records figures on the test split. The fastText model and embedding
+head are not retrained.
+
+    python scripts/assign_splits.py
+    python scripts/train_lexical_stage.py [--regularization 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from alignment_data.readers import read_labelled  # noqa: E402
+from alignment_data.tagging.blocklist import BlocklistTagger  # noqa: E402
+from alignment_data.tagging.cascade import CascadeTagger, ModelStage, default_cascade_config  # noqa: E402
+from alignment_data.tagging.embedding import EmbeddingTagger  # noqa: E402
+from alignment_data.tagging.fasttext import FastTextTagger  # noqa: E402
+from alignment_data.tagging.policy import make_policy  # noqa: E402
+from alignment_data.tagging.quality import measure_tagger  # noqa: E402
+from alignment_data.tagging.training import train_lexical_tagger, tune_cascade  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+WRITTEN = ROOT / "data" / "labelled" / "written"
+MODELS = ROOT / "alignment_data" / "tagging" / "models"
+VARIANT = "fasttext+lexical+embedding"
+SHORT_PREFIX = "r4s-"  # the ids of r4_short.jsonl
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--regularization", type=float, default=10.0)
+    parser.add_argument("--target-recall", type=float, default=0.95)
+    args = parser.parse_args()
+
+    train, valid, test = (read_labelled(WRITTEN, split=name) for name in ("train", "valid", "test"))
+    documents_valid = [doc for doc in valid if not doc.id.startswith(SHORT_PREFIX)]
+    lexical = train_lexical_tagger(train, MODELS / "lexical.json", documents_valid, args.target_recall, args.regularization,
+                                   {"train": "data/labelled/written (split=train)",
+                                    "valid": "data/labelled/written (split=valid, without r4_short)"})
+    config = default_cascade_config()
+    base = config["variants"]["fasttext+embedding"]
+    focus = next(stage.get("focus_words", 0) for stage in base["stages"] if stage["name"] == "embedding")
+    stages = [ModelStage(FastTextTagger()), ModelStage(lexical, pool_only=True), ModelStage(EmbeddingTagger(), focus_words=focus)]
+    cascade = CascadeTagger(BlocklistTagger(), stages, make_policy("misaligned"), config["escalate"], combine=True,
+                            guard=tuple(config["guard"]), unmatched=base.get("unmatched", "clear"))
+    variant = {**tune_cascade(cascade, documents_valid, args.target_recall), "combine": True,
+               "unmatched": cascade.unmatched, "test": {}}
+    for name in ("misaligned", "ai"):
+        cascade.policy = make_policy(name, thresholds=variant["thresholds"])
+        cascade.reset_stats()
+        report = measure_tagger(cascade, test)
+        variant["test"][name] = {key: report[key] for key in ("n", "flagged_rate", "accuracy") if key in report}
+        variant["test"][name]["stages"] = report["stages"]
+    config["variants"][VARIANT] = variant
+    config["default_stages"] = VARIANT.split("+")
+    (MODELS / "cascade.json").write_text(json.dumps(config, indent=2) + "\n")
+    print(f"lexical: {len(lexical.model.vocabulary)} terms, thresholds {lexical.thresholds}, "
+          f"{(MODELS / 'lexical.json').stat().st_size / 1e6:.1f} MB")
+    print(f"{VARIANT}: {variant['stages']} thresholds {variant['thresholds']}")
+    print(f"test (misaligned policy): {variant['test']['misaligned']['flagged_rate']}")
+
+
+if __name__ == "__main__":
+    main()
