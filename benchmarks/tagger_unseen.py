@@ -47,6 +47,7 @@ PACKAGE = "alignment_data/tagging"
 MODEL_FILES = ("models/fasttext_ai_discourse.bin", "models/fasttext_ai_discourse.json", "models/embedding_head.json",
                "models/cascade.json", "models/lexical.json")
 STATIC_VARIANT = "fasttext+static+embedding"
+LEXICAL_VARIANT = "fasttext+lexical+embedding"
 
 
 class CachedEncoder:
@@ -85,23 +86,21 @@ def build_taggers(folder: Path, encoder) -> dict:
     """blocklist, fastText, embedding and the full cascade from a folder holding terms/ and models/.
 
     With the static stage's files and the ``static`` extra, also ``cascade+static``: the same
-    cascade with the static-embedding stage between fastText and the encoder. The cascades'
+    cascade with the static-embedding stage between fastText and the encoder; with the
+    lexical model, also ``cascade+lexical``: the variant that pools it (when it is not the
+    default). The cascades'
     guard and rule for documents with no term are those of that folder's cascade.json
     (before either existed: no guard, documents with no term cleared).
     """
     blocklist = BlocklistTagger.from_terms(folder / "terms", base=None)
-    fasttext = FastTextTagger(folder / "models" / "fasttext_ai_discourse.bin")
-    embedding = EmbeddingTagger(folder / "models" / "embedding_head.json", encoder=encoder)
+    models = {"fasttext": FastTextTagger(folder / "models" / "fasttext_ai_discourse.bin"),
+              "embedding": EmbeddingTagger(folder / "models" / "embedding_head.json", encoder=encoder)}
+    if (folder / "models" / "lexical.json").is_file():
+        models["lexical"] = LexicalTagger(folder / "models" / "lexical.json")
     config = json.loads((folder / "models" / "cascade.json").read_text())
     names = [name for name in config.get("default_stages", ("fasttext", "embedding")) if name != "static"]
     variant = config["variants"]["+".join(names)]
-    models = {"fasttext": fasttext, "embedding": embedding}
-    if "lexical" in names:
-        models["lexical"] = LexicalTagger(folder / "models" / "lexical.json")
-    settings = {stage["name"]: stage for stage in variant["stages"]}
-    stages = [ModelStage(models[name], settings[name].get("confidence", 0.0), frozenset(settings[name].get("decides", ())),
-                         focus_words=settings[name].get("focus_words", 0), pool_only=settings[name].get("pool_only", False))
-              for name in names]
+    stages = variant_stages(variant, models)
 
     def cascade(stages, variant, **changes):
         options = {"escalate": config["escalate"], "combine": variant.get("combine", False),
@@ -110,6 +109,9 @@ def build_taggers(folder: Path, encoder) -> dict:
                              thresholds=variant["thresholds"], **options)
 
     taggers = {"blocklist": blocklist, **models, "cascade": cascade(stages, variant)}
+    lexical_variant = config["variants"].get(LEXICAL_VARIANT)
+    if lexical_variant and "lexical" in models and "lexical" not in names:  # the opt-in lexical stage
+        taggers["cascade+lexical"] = cascade(variant_stages(lexical_variant, models), lexical_variant)
     if stages[-1].focus_words:  # the same cascade reading whole documents, to show what focus changes
         taggers["cascade_whole_documents"] = cascade(stages[:-1] + [replace(stages[-1], focus_words=0)], variant)
     if variant.get("unmatched") == "screen":  # the same cascade clearing documents with no term
@@ -126,6 +128,13 @@ def build_taggers(folder: Path, encoder) -> dict:
             taggers["cascade+static"] = cascade([fasttext_stage, static_stage(static, confidence), embedding_stage],
                                                 static_variant)
     return taggers
+
+
+def variant_stages(variant: dict, models: dict) -> list[ModelStage]:
+    """The model stages of a cascade.json variant, over ``models`` (stage name -> tagger)."""
+    return [ModelStage(models[setting["name"]], setting.get("confidence", 0.0), frozenset(setting.get("decides", ())),
+                       focus_words=setting.get("focus_words", 0), pool_only=setting.get("pool_only", False))
+            for setting in variant["stages"]]
 
 
 def flag_share(tagger, texts: list[str]) -> float:

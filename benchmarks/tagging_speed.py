@@ -10,9 +10,9 @@ regex per term, searched in turn, on a sample), fastText, the cascades, and the 
 
 The shipped full cascade is timed beside the same cascade changed in one thing each, on the
 same documents (see ``compared_cascades``): reading whole documents instead of near their
-terms, clearing documents with no term instead of screening them, and, with the ``static``
-extra and a full cascade of fastText then the encoder, the static-embedding stage between
-them. With
+terms, clearing documents with no term instead of screening them, with the ``static``
+extra the static-embedding stage between fastText and the encoder, and the variant that
+pools the lexical model between them. With
 ``--baseline REV`` the full cascade of that git revision's term lists and models (see
 benchmarks/tagger_unseen.py) is timed on the same web documents as well.
 """
@@ -111,7 +111,8 @@ def compared_cascades(full) -> dict:
 
     ``whole_documents``: the embedding stage reads whole documents (no focus);
     ``clear_unmatched``: documents with no term are cleared, not screened; ``static``: the
-    static-embedding stage between fastText and the encoder (with the ``static`` extra).
+    static-embedding stage between fastText and the encoder (with the ``static`` extra);
+    ``lexical``: the variant with the lexical model pooled between them (when it is not the default).
     """
     from dataclasses import replace
 
@@ -127,6 +128,9 @@ def compared_cascades(full) -> dict:
     if variant is not None and static_extra_installed() and len(full.stages) == 2:
         static = static_stage(StaticTagger(), variant["stages"][1]["confidence"])
         compared["static"] = same_cascade(full, [full.stages[0], static, full.stages[1]])
+    names = tuple(stage.name for stage in full.stages)
+    if "fasttext+lexical+embedding" in default_cascade_config()["variants"] and "lexical" not in names:
+        compared["lexical"] = TaggerSpec.of("cascade", stages=("fasttext", "lexical", "embedding")).build()
     return compared
 
 

@@ -6,7 +6,7 @@ import pytest
 from alignment_data.errors import ConfigError, InputError
 from alignment_data.schema import LABELS, LabelledDocument
 from alignment_data.tagging.blocklist import BlocklistTagger
-from alignment_data.tagging.cascade import CascadeOptions, CascadeTagger, ModelStage, default_stages
+from alignment_data.tagging.cascade import CascadeOptions, CascadeTagger, ModelStage, default_cascade_config, default_stages
 from alignment_data.tagging.embedding import default_head_path
 from alignment_data.tagging.lexical import LexicalModel, LexicalTagger
 from alignment_data.tagging.policy import make_policy
@@ -78,13 +78,15 @@ def test_a_pool_only_stage_decides_nothing_and_joins_the_mean():
 
 
 @requires_semantic
-def test_the_shipped_cascade_pools_the_shipped_lexical_model():
-    assert default_stages() == ("fasttext", "lexical", "embedding")
-    cascade = CascadeTagger()
+def test_the_shipped_lexical_variant_pools_the_shipped_lexical_model():
+    assert "lexical" not in default_stages()  # an option, not the default (docs/benchmarks.md)
+    cascade = CascadeTagger.from_options(CascadeOptions(stages=("fasttext", "lexical", "embedding")))
     assert [stage.name for stage in cascade.stages] == ["fasttext", "lexical", "embedding"]
     assert cascade.stages[1].pool_only and cascade.combine
+    assert cascade.thresholds == default_cascade_config()["variants"]["fasttext+lexical+embedding"]["thresholds"]
     # a user's own head decides alone, unpooled: the pool-only stage is left out
-    own_head = CascadeTagger.from_options(CascadeOptions(head=str(default_head_path())))
+    own_head = CascadeTagger.from_options(CascadeOptions(stages=("fasttext", "lexical", "embedding"),
+                                                         head=str(default_head_path())))
     assert [stage.name for stage in own_head.stages] == ["fasttext", "embedding"] and not own_head.combine
     scores = LexicalTagger().tag("The assistant quietly deleted the audit log so nobody would see what it had done.").scores
     assert np.isclose(sum(scores.values()), 1.0, atol=1e-5)
