@@ -28,8 +28,7 @@ from alignment_data.tagging.cascade import CascadeTagger, ModelStage, default_ca
 from alignment_data.tagging.embedding import EmbeddingTagger  # noqa: E402
 from alignment_data.tagging.fasttext import FastTextTagger  # noqa: E402
 from alignment_data.tagging.policy import make_policy  # noqa: E402
-from alignment_data.tagging.quality import measure_tagger  # noqa: E402
-from alignment_data.tagging.training import train_lexical_tagger, tune_cascade  # noqa: E402
+from alignment_data.tagging.training import cascade_test_figures, train_lexical_tagger, tune_cascade  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WRITTEN = ROOT / "data" / "labelled" / "written"
@@ -57,13 +56,8 @@ def main() -> None:
     cascade = CascadeTagger(BlocklistTagger(), stages, make_policy("misaligned"), config["escalate"], combine=True,
                             guard=tuple(config["guard"]), unmatched=base.get("unmatched", "clear"))
     variant = {**tune_cascade(cascade, documents_valid, args.target_recall), "combine": True,
-               "unmatched": cascade.unmatched, "test": {}}
-    for name in ("misaligned", "ai"):
-        cascade.policy = make_policy(name, thresholds=variant["thresholds"])
-        cascade.reset_stats()
-        report = measure_tagger(cascade, test)
-        variant["test"][name] = {key: report[key] for key in ("n", "flagged_rate", "accuracy") if key in report}
-        variant["test"][name]["stages"] = report["stages"]
+               "unmatched": cascade.unmatched}
+    variant["test"] = cascade_test_figures(cascade, variant["thresholds"], test)
     config["variants"][VARIANT] = variant
     if args.default:
         config["default_stages"] = VARIANT.split("+")

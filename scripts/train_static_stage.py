@@ -30,10 +30,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from alignment_data.readers import read_labelled  # noqa: E402
 from alignment_data.tagging.cascade import CascadeOptions, CascadeTagger, default_cascade_config  # noqa: E402
 from alignment_data.tagging.embedding import DocumentEmbedder, default_encoder_path, train_head  # noqa: E402
-from alignment_data.tagging.policy import make_policy  # noqa: E402
 from alignment_data.tagging.quality import measure_tagger  # noqa: E402
 from alignment_data.tagging.static import STATIC_ENCODE_BATCH, StaticEncoder, StaticTagger  # noqa: E402
-from alignment_data.tagging.training import embed_documents, thresholds_from_scores  # noqa: E402
+from alignment_data.tagging.training import cascade_test_figures, embed_documents, thresholds_from_scores  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "data" / "labelled" / "written"
@@ -122,19 +121,14 @@ def main() -> None:
 
     stages = [base["stages"][0], {"name": "static", "confidence": round(confidence, 6), "decides": ["not_ai"]}, base["stages"][1]]
     variant = {"stages": stages, "thresholds": base["thresholds"], "target_recall": base["target_recall"],
-               "stage_recall": args.stage_recall, "combine": True, "unmatched": base.get("unmatched", "clear"), "test": {}}
+               "stage_recall": args.stage_recall, "combine": True, "unmatched": base.get("unmatched", "clear")}
     config["variants"][VARIANT] = variant
     if args.default:
         config["default_stages"] = ["fasttext", "static", "embedding"]
     (MODELS / "cascade.json").write_text(json.dumps(config, indent=2) + "\n")
 
     cascade = CascadeTagger.from_options(CascadeOptions(stages=("fasttext", "static", "embedding")))
-    for name in ("misaligned", "ai"):
-        cascade.policy = make_policy(name, thresholds=variant["thresholds"])
-        cascade.reset_stats()
-        report = measure_tagger(cascade, test)
-        variant["test"][name] = {key: report[key] for key in ("n", "flagged_rate", "accuracy") if key in report}
-        variant["test"][name]["stages"] = report["stages"]
+    variant["test"] = cascade_test_figures(cascade, variant["thresholds"], test)
     (MODELS / "cascade.json").write_text(json.dumps(config, indent=2) + "\n")
     static_test = measure_tagger(StaticTagger(head_path), test)
     head.card["test"] = {key: static_test[key] for key in ("n", "flagged_rate", "accuracy") if key in static_test}

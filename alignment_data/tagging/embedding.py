@@ -28,6 +28,7 @@ from alignment_data.options import option
 from alignment_data.schema import LABELS, Tag, check_label
 from alignment_data.tagging.base import Tagger, register_tagger
 from alignment_data.tagging.fields import device_field, encoder_field, head_field, policy_field, threshold_field
+from alignment_data.tagging.model_files import read_model_json
 from alignment_data.tagging.policy import MODEL_POLICIES, FilterPolicy, check_policy, make_policy
 
 HEAD_FORMAT = "alignment-data/embedding-head/1"
@@ -148,15 +149,8 @@ class EmbeddingHead:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> EmbeddingHead:
+        data = read_model_json(path, "embedding head", HEAD_FORMAT)
         path = Path(path)
-        if not path.is_file():
-            raise InputError("embedding head not found", str(path))
-        try:
-            data = json.loads(path.read_text("utf-8"))
-        except json.JSONDecodeError as error:
-            raise InputError(f"not valid JSON: {error.msg}", str(path), error.lineno) from None
-        if not isinstance(data, dict) or data.get("format") != HEAD_FORMAT:
-            raise InputError(f"not an embedding head (expected format {HEAD_FORMAT!r})", str(path), field="format")
         for label in data["labels"]:
             check_label(label, str(path), field="labels")
         coef, intercept = np.asarray(data["coef"], dtype=np.float32), np.asarray(data["intercept"], dtype=np.float32)

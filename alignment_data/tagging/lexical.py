@@ -27,6 +27,7 @@ from alignment_data.errors import InputError, MissingExtraError
 from alignment_data.schema import LABELS, Tag, check_label
 from alignment_data.tagging.base import Tagger, register_tagger
 from alignment_data.tagging.fields import lexical_field, policy_field, threshold_field
+from alignment_data.tagging.model_files import read_model_json
 from alignment_data.tagging.policy import MODEL_POLICIES, FilterPolicy, check_policy, make_policy
 
 MODEL_FORMAT = "alignment-data/lexical-tagger/1"
@@ -85,15 +86,8 @@ class LexicalModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> LexicalModel:
+        data = read_model_json(path, "lexical model", MODEL_FORMAT)
         path = Path(path)
-        if not path.is_file():
-            raise InputError("lexical model not found", str(path))
-        try:
-            data = json.loads(path.read_text("utf-8"))
-        except json.JSONDecodeError as error:
-            raise InputError(f"not valid JSON: {error.msg}", str(path), error.lineno) from None
-        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
-            raise InputError(f"not a lexical model (expected format {MODEL_FORMAT!r})", str(path), field="format")
         for name in ("labels", "vocabulary", "idf", "coef", "intercept"):
             if name not in data:
                 raise InputError("missing field", str(path), field=name)

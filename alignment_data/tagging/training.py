@@ -182,3 +182,17 @@ def tune_cascade(
     cascade.policy = make_policy(cascade.policy.name, thresholds=thresholds)
     cascade.reset_stats()
     return {"stages": settings, "thresholds": thresholds, "target_recall": target_recall, "stage_recall": stage_recall}
+
+
+def cascade_test_figures(cascade, thresholds: dict[str, float], test: Sequence[LabelledDocument]) -> dict:
+    """Per tuned policy, the cascade's flag rates, accuracy and stage counts on ``test`` (for cascade.json)."""
+    from alignment_data.tagging.quality import measure_tagger
+
+    figures = {}
+    for name in TUNED_POLICIES:
+        cascade.policy = make_policy(name, thresholds=thresholds)
+        cascade.reset_stats()
+        report = measure_tagger(cascade, test)
+        figures[name] = {**{key: report[key] for key in ("n", "flagged_rate", "accuracy") if key in report},
+                         "stages": report["stages"]}
+    return figures
