@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from scipy.special import softmax
 
 from alignment_data.errors import InputError, MissingExtraError
 from alignment_data.options import option
@@ -124,10 +125,7 @@ class EmbeddingHead:
     card: dict = field(default_factory=dict)
 
     def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        logits = embeddings @ self.coef.T + self.intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return softmax(np.asarray(embeddings @ self.coef.T + self.intercept), axis=1)
 
     def save(self, path: str | os.PathLike) -> Path:
         path = Path(path)
@@ -258,6 +256,27 @@ class EmbeddingTagger(Tagger):
         return head_tags(self, texts)
 
 
+def fit_label_regression(features, labels: Sequence[str], regularization: float) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """A class-balanced multinomial logistic regression: the labels present (in LABELS order)
+    and one row of coefficients and one intercept per label (deterministic)."""
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        raise MissingExtraError(INSTALL_HINT) from None
+    for index, label in enumerate(labels, 1):
+        check_label(label, "<training labels>", index)
+    present = tuple(label for label in LABELS if label in set(labels))
+    if len(present) < 2:
+        raise InputError(f"need at least two labels to train, got {list(present)}")
+    model = LogisticRegression(C=regularization, class_weight="balanced", max_iter=5000)
+    model.fit(features, np.asarray(labels))
+    coef, intercept = model.coef_, model.intercept_
+    if coef.shape[0] == 1:  # two classes: sklearn keeps one row, softmax over [0, w] is the same model
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+    order = [list(model.classes_).index(label) for label in present]
+    return present, coef[order].astype(np.float32), intercept[order].astype(np.float32)
+
+
 def train_head(
     embeddings: np.ndarray,
     labels: Sequence[str],
@@ -268,25 +287,11 @@ def train_head(
     card: dict | None = None,
 ) -> EmbeddingHead:
     """Fit the head on pooled embeddings (class-balanced, deterministic)."""
-    try:
-        from sklearn.linear_model import LogisticRegression
-    except ImportError:
-        raise MissingExtraError(INSTALL_HINT) from None
-    for index, label in enumerate(labels, 1):
-        check_label(label, "<training labels>", index)
-    present = [label for label in LABELS if label in set(labels)]
-    if len(present) < 2:
-        raise InputError(f"need at least two labels to train, got {present}")
-    model = LogisticRegression(C=regularization, class_weight="balanced", max_iter=5000)
-    model.fit(embeddings, np.asarray(labels))
-    coef, intercept = model.coef_, model.intercept_
-    if coef.shape[0] == 1:  # two classes: sklearn keeps one row, softmax over [0, w] is the same model
-        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
-    order = [list(model.classes_).index(label) for label in present]
+    present, coef, intercept = fit_label_regression(embeddings, labels, regularization)
     return EmbeddingHead(
-        labels=tuple(present),
-        coef=coef[order].astype(np.float32),
-        intercept=intercept[order].astype(np.float32),
+        labels=present,
+        coef=coef,
+        intercept=intercept,
         encoder=encoder,
         dim=embeddings.shape[1],
         chunk_words=chunk_words_,

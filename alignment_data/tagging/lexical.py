@@ -22,10 +22,12 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from scipy.special import softmax
 
 from alignment_data.errors import InputError, MissingExtraError
-from alignment_data.schema import LABELS, Tag, check_label
+from alignment_data.schema import Tag, check_label
 from alignment_data.tagging.base import Tagger, register_tagger
+from alignment_data.tagging.embedding import fit_label_regression
 from alignment_data.tagging.fields import lexical_field, policy_field, threshold_field
 from alignment_data.tagging.model_files import read_model_json
 from alignment_data.tagging.policy import MODEL_POLICIES, FilterPolicy, check_policy, make_policy
@@ -69,10 +71,7 @@ class LexicalModel:
         self._vectorizer.idf_ = self.idf
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        logits = self._vectorizer.transform(texts) @ self.coef.T + self.intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return softmax(np.asarray(self._vectorizer.transform(texts) @ self.coef.T + self.intercept), axis=1)
 
     def save(self, path: str | os.PathLike) -> Path:
         path = Path(path)
@@ -111,23 +110,11 @@ class LexicalModel:
 def train_lexical_model(texts: Sequence[str], labels: Sequence[str], regularization: float = DEFAULT_REGULARIZATION,
                         min_df: int = DEFAULT_MIN_DF, card: dict | None = None) -> LexicalModel:
     """Fit the vocabulary (terms in at least ``min_df`` texts) and the class-balanced regression."""
-    try:
-        from sklearn.linear_model import LogisticRegression
-    except ImportError:
-        raise MissingExtraError(INSTALL_HINT) from None
-    for index, label in enumerate(labels, 1):
-        check_label(label, "<training labels>", index)
-    present = [label for label in LABELS if label in set(labels)]
-    if len(present) < 3:  # a two-class regression keeps one row; the model's rows are one per label
-        raise InputError(f"need at least three labels to train, got {present}")
     vectorizer = _vectorizer(min_df=min_df)
-    features = vectorizer.fit_transform(texts)
-    model = LogisticRegression(C=regularization, class_weight="balanced", max_iter=5000).fit(features, np.asarray(labels))
-    order = [list(model.classes_).index(label) for label in present]
+    present, coef, intercept = fit_label_regression(vectorizer.fit_transform(texts), labels, regularization)
     vocabulary = [term for term, _ in sorted(vectorizer.vocabulary_.items(), key=lambda item: item[1])]
     counts = {label: int(sum(1 for x in labels if x == label)) for label in present}
-    return LexicalModel(tuple(present), vocabulary, vectorizer.idf_.astype(np.float32),
-                        model.coef_[order].astype(np.float32), model.intercept_[order].astype(np.float32), {},
+    return LexicalModel(present, vocabulary, vectorizer.idf_.astype(np.float32), coef, intercept, {},
                         {**(card or {}), "regularization": regularization, "min_df": min_df, "train_counts": counts})
 
 
