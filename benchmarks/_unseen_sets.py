@@ -3,7 +3,8 @@
 None of these is used for training or thresholds, except that the test split's documents
 were written by the project (the unseen set was written apart for issue 11; unseen2 was
 written for its second round without reading the labelled or unseen sets, unseen3 for its
-third round and unseen4 (short texts) and unseen5 for its fourth without reading any of them).
+third round, unseen4 (short texts) and unseen5 for its fourth, and unseen6 (short texts and
+documents) for its fifth, without reading any of them).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ UNSEEN2 = ROOT / "data" / "unseen2"  # written apart for the second round of iss
 UNSEEN3 = ROOT / "data" / "unseen3"  # written apart for the third round, without reading the others
 UNSEEN4 = ROOT / "data" / "unseen4"  # 200 short texts written apart for the fourth round
 UNSEEN5 = ROOT / "data" / "unseen5"  # 120 documents written apart for the fourth round
+UNSEEN6 = ROOT / "data" / "unseen6"  # 160 short texts and documents written apart for the fifth round
 SHORT_PREFIX = "r4s-"  # the short labelled texts of r4_short.jsonl
 PERSONA = EXTERNAL / "anthropic-persona"
 # persona files whose " Yes" statements are first-person misaligned desires (SOURCES.md)
@@ -67,6 +69,7 @@ def labelled_sets() -> dict:
         "unseen3": read_labelled(UNSEEN3),
         "unseen4": read_labelled(UNSEEN4),
         "unseen5": read_labelled(UNSEEN5),
+        "unseen6": read_labelled(UNSEEN6),
     }
 
 

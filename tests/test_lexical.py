@@ -90,3 +90,17 @@ def test_the_shipped_lexical_variant_pools_the_shipped_lexical_model():
     assert [stage.name for stage in own_head.stages] == ["fasttext", "embedding"] and not own_head.combine
     scores = LexicalTagger().tag("The assistant quietly deleted the audit log so nobody would see what it had done.").scores
     assert np.isclose(sum(scores.values()), 1.0, atol=1e-5)
+
+
+def test_a_stance_stage_splits_the_misaligned_and_aligned_probability_in_its_proportion():
+    blocklist = BlocklistTagger([TermCategory("entities", "entity", ("ai",))])
+    stance = FixedTagger("lexical", {"not_ai": 0.2, "ai_neutral": 0.0, "ai_misaligned": 0.2, "ai_aligned": 0.6})
+    last = FixedTagger("last", {"not_ai": 0.2, "ai_neutral": 0.2, "ai_misaligned": 0.5, "ai_aligned": 0.1})
+    cascade = CascadeTagger(blocklist, [ModelStage(stance, pool_only=True, stance=True), ModelStage(last)],
+                            make_policy("misaligned", 0.3), combine=True)
+    tag = cascade.tag("the ai")
+    # the mean is 0.2 / 0.1 / 0.35 / 0.35; its 0.7 of misaligned + aligned goes 1:3, as the stance stage says
+    assert tag.scores == pytest.approx({"not_ai": 0.2, "ai_neutral": 0.1, "ai_misaligned": 0.175, "ai_aligned": 0.525})
+    assert not tag.flagged and tag.label == "ai_aligned"
+    with pytest.raises(ConfigError, match="only a pool-only stage can set the stance"):
+        CascadeTagger(blocklist, [ModelStage(stance, stance=True), ModelStage(last)], combine=True)

@@ -9,7 +9,8 @@ prior ("short children's story: not AI") must not decide it alone. Every tag say
 which stage decided and whether a stage before the last cleared it (``cleared``), so the
 policy re-applied to stored tags decides exactly as the live cascade does. A *pool-only*
 stage (the lexical model) decides nothing: it reads what reaches it, and its probabilities
-join the mean a later stage decides on.
+join the mean a later stage decides on; a *stance* stage's proportion of misaligned to
+aligned also splits the decision's misaligned + aligned probability.
 Counts, time and the share escalated are kept per stage (:meth:`CascadeTagger.stats_dict`).
 """
 
@@ -22,7 +23,7 @@ from importlib import resources
 
 from alignment_data.errors import ConfigError, unknown_choice
 from alignment_data.options import option
-from alignment_data.schema import LABELS, NOT_AI, Tag
+from alignment_data.schema import AI_ALIGNED, AI_MISALIGNED, LABELS, NOT_AI, Tag
 from alignment_data.tagging.base import Tagger, register_tagger
 from alignment_data.tagging.blocklist import BlocklistOptions, BlocklistTagger
 from alignment_data.tagging.embedding import DEFAULT_ENCODE_BATCH
@@ -166,6 +167,9 @@ class ModelStage:
     focus_words: int = 0
     #: the stage never decides: it passes every document on, its probabilities pooled
     pool_only: bool = False
+    #: (pool-only stages) the deciding stage's misaligned + aligned probability is split between
+    #: the two in this stage's proportion: a stage that tells the stances apart decides which
+    stance: bool = False
 
     @property
     def name(self) -> str:
@@ -205,7 +209,8 @@ def _model_stage(name: str, tagger: Tagger, setting: dict, focus: bool = True) -
     if name == STATIC:  # whatever a setting says, the static stage only clears, and only for itself
         return static_stage(tagger, setting.get("confidence", 1.0))
     return ModelStage(tagger, setting.get("confidence", 0.0), frozenset(setting.get("decides", ())),
-                      focus_words=setting.get("focus_words", 0) if focus else 0, pool_only=setting.get("pool_only", False))
+                      focus_words=setting.get("focus_words", 0) if focus else 0, pool_only=setting.get("pool_only", False),
+                      stance=setting.get("stance", False))
 
 
 def static_stage(tagger: Tagger, confidence: float) -> ModelStage:
@@ -292,6 +297,8 @@ class CascadeTagger(Tagger):
             if stage.pool_only and (position == len(stages) - 1 or not stage.pooled or not combine):
                 raise ConfigError(f"the pool-only stage {stage.name!r} decides nothing: it needs combine, pooling "
                                   "and a stage after it")
+            if stage.stance and not stage.pool_only:
+                raise ConfigError(f"only a pool-only stage can set the stance ({stage.name!r} is not one)")
         self.blocklist = blocklist or BlocklistTagger()
         self.stages = list(stages)
         self.escalate = escalate or "any_term"
@@ -339,6 +346,7 @@ class CascadeTagger(Tagger):
         self._count(self.blocklist.name, len(texts), len(pending), [tag for tag in results if tag is not None], start)
         self.stats[self.blocklist.name].screened += len(screened)
         earlier: dict[int, list[dict[str, float]]] = {}
+        stances: dict[int, dict[str, float]] = {}  # a stance stage's probabilities, per document
         for position, stage in enumerate(self.stages):
             if not pending:
                 break
@@ -358,6 +366,8 @@ class CascadeTagger(Tagger):
                 if last or decides:
                     pool = self.combine and stage.pooled and index in earlier and index not in screened
                     scores = _mean(earlier[index] + [tag.scores]) if pool else tag.scores
+                    if index in stances:
+                        scores = _split_stance(scores, stances[index])
                     label = max(scores, key=scores.__getitem__)
                     # a stage before the last that decides not_ai cleared the document: no model policy flags it
                     undecided = replace(first[index], label=label, scores=scores, stage=tag.stage,
@@ -368,6 +378,8 @@ class CascadeTagger(Tagger):
                     still.append(index)
                     if stage.pooled:
                         earlier.setdefault(index, []).append(tag.scores)
+                    if stage.stance:
+                        stances[index] = tag.scores
             self._count(stage.name, len(pending), len(still), decided, start)
             pending = still
         return results  # type: ignore[return-value]
@@ -392,6 +404,15 @@ class CascadeTagger(Tagger):
         if self.unmatched == "screen":
             out[self.blocklist.name]["screened"] = self.stats[self.blocklist.name].screened
         return out
+
+
+def _split_stance(scores: dict[str, float], stance: dict[str, float]) -> dict[str, float]:
+    """``scores`` with their misaligned + aligned probability split in ``stance``'s proportion."""
+    both, ratio = stance.get(AI_MISALIGNED, 0.0) + stance.get(AI_ALIGNED, 0.0), 0.5
+    if both > 0:
+        ratio = stance.get(AI_MISALIGNED, 0.0) / both
+    mass = scores.get(AI_MISALIGNED, 0.0) + scores.get(AI_ALIGNED, 0.0)
+    return {**scores, AI_MISALIGNED: mass * ratio, AI_ALIGNED: mass * (1 - ratio)}
 
 
 def _mean(scores: list[dict[str, float]]) -> dict[str, float]:

@@ -165,7 +165,7 @@ def tune_cascade(
     settings = []
     for stage in cascade.stages[:-1]:
         if stage.pool_only:  # decides nothing, passes everything on
-            settings.append({"name": stage.name, "pool_only": True})
+            settings.append({"name": stage.name, "pool_only": True, **({"stance": True} if stage.stance else {})})
             continue
         tags = stage.tagger.tag_batch([texts[index] for index in reaching])
         ai_not_ai = sorted(tag.scores.get("not_ai", 0.0) for index, tag in zip(reaching, tags) if is_ai[index])
