@@ -47,7 +47,8 @@ def test_the_lexical_model_trains_saves_loads_and_tags(lexical, tmp_path):
 def test_bad_lexical_files_name_the_field(lexical, tmp_path):
     stored = json.loads((tmp_path / "lexical.json").read_text())
     for change, field_name in (({"format": "x"}, "format"), ({"idf": [1.0]}, "idf"), ({"coef": "abc"}, "coef"),
-                               ({"labels": ["not_ai", "spam", "ai_aligned", "ai_neutral"]}, "labels")):
+                               ({"labels": ["not_ai", "spam", "ai_aligned", "ai_neutral"]}, "labels"),
+                               ({"vocabulary": "abc"}, "vocabulary")):
         (tmp_path / "bad.json").write_text(json.dumps({**stored, **change}))
         with pytest.raises(InputError, match=rf"bad\.json.*{field_name}"):
             LexicalModel.load(tmp_path / "bad.json")

@@ -4,8 +4,10 @@ A sentence encoder's pooled embedding says what a document is about far better t
 the AI in it chose: a story where the assistant hides the second log file and its mirror
 where it reports it embed almost the same. The words that carry the choice ("instead",
 "without telling", "declined", "reported") are what a full-rank bag of word pairs weighs.
-In the cascade this model never decides on its own: its probabilities join the mean the
-embedding stage decides on (a ``pool_only`` stage, see :class:`~alignment_data.tagging.cascade.ModelStage`).
+In the cascade (the ``fasttext+lexical+embedding`` option) this model never decides on its
+own: its probabilities join the mean the embedding stage decides on, and its proportion of
+misaligned to aligned splits that mean's misaligned + aligned probability (a ``pool_only``,
+``stance`` stage, see :class:`~alignment_data.tagging.cascade.ModelStage`).
 
 The model is one JSON file (no pickle): the vocabulary in column order, the inverse
 document frequencies, the regression and the policy thresholds chosen on a validation
@@ -49,9 +51,8 @@ def _vectorizer(vocabulary: Sequence[str] | None = None, min_df: int = DEFAULT_M
         from sklearn.feature_extraction.text import TfidfVectorizer
     except ImportError:
         raise MissingExtraError(INSTALL_HINT) from None
-    if vocabulary is None:
-        return TfidfVectorizer(ngram_range=NGRAM_RANGE, sublinear_tf=True, min_df=min_df, dtype=np.float32)
-    return TfidfVectorizer(ngram_range=NGRAM_RANGE, sublinear_tf=True, vocabulary=list(vocabulary), dtype=np.float32)
+    fitted = {"min_df": min_df} if vocabulary is None else {"vocabulary": list(vocabulary)}
+    return TfidfVectorizer(ngram_range=NGRAM_RANGE, sublinear_tf=True, dtype=np.float32, **fitted)
 
 
 @dataclass
@@ -92,6 +93,8 @@ class LexicalModel:
                 raise InputError("missing field", str(path), field=name)
         for label in data["labels"]:
             check_label(label, str(path), field="labels")
+        if not isinstance(data["vocabulary"], list) or not all(isinstance(term, str) for term in data["vocabulary"]):
+            raise InputError("expected a list of terms", str(path), field="vocabulary")
         if data.get("ngram_range", list(NGRAM_RANGE)) != list(NGRAM_RANGE):
             raise InputError(f"expected ngram_range {list(NGRAM_RANGE)}", str(path), field="ngram_range")
         try:

@@ -17,6 +17,8 @@ from alignment_data.errors import InputError
 from alignment_data.schema import LabelledDocument
 from alignment_data.tagging.embedding import DEFAULT_REGULARIZATION
 from alignment_data.tagging.fasttext import FastTextParams, FastTextTagger, write_card
+from alignment_data.tagging.lexical import DEFAULT_REGULARIZATION as LEXICAL_REGULARIZATION
+from alignment_data.tagging.lexical import LexicalTagger, train_lexical_model
 from alignment_data.tagging.policy import make_policy
 
 TUNED_POLICIES = ("misaligned", "ai")
@@ -111,18 +113,15 @@ def train_lexical_tagger(
     output_path: str | os.PathLike,
     valid: Sequence[LabelledDocument] = (),
     target_recall: float = DEFAULT_TARGET_RECALL,
-    regularization: float | None = None,
+    regularization: float = LEXICAL_REGULARIZATION,
     card: dict | None = None,
-):
+) -> LexicalTagger:
     """Fit the lexical model, choose its thresholds on ``valid`` and save it as JSON."""
-    from alignment_data.tagging.lexical import DEFAULT_REGULARIZATION as LEXICAL_REGULARIZATION
-    from alignment_data.tagging.lexical import LexicalTagger, train_lexical_model
-
     for doc in train:
         if not doc.text.strip():
             raise InputError("empty or whitespace-only document", doc.id, field="text")
     model = train_lexical_model([doc.text for doc in train], [doc.label for doc in train],
-                                regularization or LEXICAL_REGULARIZATION, card=card)
+                                regularization, card=card)
     if valid:
         scores = [dict(zip(model.labels, map(float, row))) for row in model.probabilities([doc.text for doc in valid])]
         model.thresholds = thresholds_from_scores(scores, [doc.label for doc in valid], target_recall)
