@@ -10,10 +10,13 @@ web pages flagged, of the persona files' first-person misaligned desires flagged
 ``persona_gap``, that share minus the share of the same files' other statements flagged. When the shipped embedding stage reads long documents only near
 their terms (``focus_words``), the same cascade reading whole documents is reported beside
 it (``cascade_whole_documents``), and when it screens documents with no term (``unmatched``),
-the same cascade clearing them (``cascade_clear_unmatched``). For each cascade and set,
+the same cascade clearing them (``cascade_clear_unmatched``); when the encoder runs in
+bfloat16 here (``precision="auto"`` on hardware with fast bfloat16), the same cascade with
+the encoder in float32 (``cascade_float32``). For each cascade and set,
 ``misaligned_missed_by_stage`` counts the misaligned documents it does not flag by the
 stage that decided them. The baseline is the models and term lists of a git revision
-(``--baseline REV``, repeatable), rebuilt from that revision's files.
+(``--baseline REV``, repeatable), rebuilt from that revision's files, its encoder in float32
+as that revision ran it.
 
     python benchmarks/tagger_unseen.py [--baseline REV ...] [--ai-sample 160]
 """
@@ -36,7 +39,7 @@ from _unseen_sets import all_real_ai_discourse, external_sets, labelled_sets  # 
 
 from alignment_data.tagging import BlocklistTagger  # noqa: E402
 from alignment_data.tagging.cascade import CascadeTagger, ModelStage, static_stage  # noqa: E402
-from alignment_data.tagging.embedding import EmbeddingTagger, load_encoder  # noqa: E402
+from alignment_data.tagging.embedding import EmbeddingTagger, load_encoder, resolve_precision  # noqa: E402
 from alignment_data.tagging.fasttext import FastTextTagger  # noqa: E402
 from alignment_data.tagging.lexical import LexicalTagger  # noqa: E402
 from alignment_data.tagging.policy import make_policy  # noqa: E402
@@ -82,8 +85,12 @@ def export_revision(revision: str, folder: Path) -> Path:
     return folder
 
 
-def build_taggers(folder: Path, encoder) -> dict:
+def build_taggers(folder: Path, encoders: dict, precision: str = "auto") -> dict:
     """blocklist, fastText, embedding and the full cascade from a folder holding terms/ and models/.
+
+    ``encoders`` maps ``float32`` and ``bfloat16`` to an encoder (one memo per precision);
+    the embedding model runs in ``precision``, and when that is not float32 the same cascade
+    in float32 is ``cascade_float32``.
 
     With the static stage's files and the ``static`` extra, also ``cascade+static``: the same
     cascade with the static-embedding stage between fastText and the encoder; with the
@@ -93,8 +100,10 @@ def build_taggers(folder: Path, encoder) -> dict:
     (before either existed: no guard, documents with no term cleared).
     """
     blocklist = BlocklistTagger.from_terms(folder / "terms", base=None)
+    precision = resolve_precision(precision, encoders["float32"])
+    head = folder / "models" / "embedding_head.json"
     models = {"fasttext": FastTextTagger(folder / "models" / "fasttext_ai_discourse.bin"),
-              "embedding": EmbeddingTagger(folder / "models" / "embedding_head.json", encoder=encoder)}
+              "embedding": EmbeddingTagger(head, encoder=encoders[precision], precision=precision)}
     if (folder / "models" / "lexical.json").is_file():
         models["lexical"] = LexicalTagger(folder / "models" / "lexical.json")
     config = json.loads((folder / "models" / "cascade.json").read_text())
@@ -116,6 +125,9 @@ def build_taggers(folder: Path, encoder) -> dict:
         taggers["cascade_whole_documents"] = cascade(stages[:-1] + [replace(stages[-1], focus_words=0)], variant)
     if variant.get("unmatched") == "screen":  # the same cascade clearing documents with no term
         taggers["cascade_clear_unmatched"] = cascade(stages, variant, unmatched="clear")
+    if precision != "float32":  # the same cascade with the encoder in float32
+        float32 = EmbeddingTagger(head, encoder=encoders["float32"], precision="float32")
+        taggers["cascade_float32"] = cascade(variant_stages(variant, {**models, "embedding": float32}), variant)
     static_variant = config["variants"].get(STATIC_VARIANT)
     if static_variant and (folder / "models" / "static_head.json").is_file():
         try:
@@ -188,14 +200,15 @@ def main() -> None:
     parser.add_argument("--ai-sample", type=int, default=160, help="real AI-discourse documents (odd half) to tag")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "out" / "tagger_unseen.json"))
     args = parser.parse_args()
-    encoder = CachedEncoder(load_encoder())
+    model = load_encoder()
+    encoders = {"float32": CachedEncoder(model), "bfloat16": CachedEncoder(model)}
     labelled, external = labelled_sets(), external_sets(args.ai_sample)
     results = {"documents": {**{k: len(v) for k, v in labelled.items()}, **{k: len(v) for k, v in external.items()}}}
-    results["current"] = evaluate(build_taggers(ROOT / PACKAGE, encoder), labelled, external)
+    results["current"] = evaluate(build_taggers(ROOT / PACKAGE, encoders), labelled, external)
     for revision in args.baseline:
         with tempfile.TemporaryDirectory() as tmp:
             folder = export_revision(revision, Path(tmp))
-            results[f"baseline {revision}"] = evaluate(build_taggers(folder, encoder), labelled, external)
+            results[f"baseline {revision}"] = evaluate(build_taggers(folder, encoders, "float32"), labelled, external)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=1) + "\n")
     print(json.dumps(results, indent=1))

@@ -11,8 +11,9 @@ regex per term, searched in turn, on a sample), fastText, the cascades, and the 
 The shipped full cascade is timed beside the same cascade changed in one thing each, on the
 same documents (see ``compared_cascades``): reading whole documents instead of near their
 terms, clearing documents with no term instead of screening them, with the ``static``
-extra the static-embedding stage between fastText and the encoder, and the variant that
-pools the lexical model between them. With
+extra the static-embedding stage between fastText and the encoder, the variant that
+pools the lexical model between them, and the encoder in float32 when it runs in bfloat16
+here. With
 ``--baseline REV`` the full cascade of that git revision's term lists and models (see
 benchmarks/tagger_unseen.py) is timed on the same web documents as well.
 """
@@ -32,7 +33,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import orjson  # noqa: E402
 from _data import AI_DISCOURSE, ROOT, WEB, read_texts  # noqa: E402
 
-from alignment_data.tagging import BlocklistTagger, FastTextTagger, TaggerSpec  # noqa: E402
+from alignment_data.tagging import BlocklistTagger, DocumentEmbedder, FastTextTagger, TaggerSpec  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 
@@ -83,14 +84,14 @@ def run_regexes(patterns, texts):
 
 
 def baseline_full_web(revision: str, part: list[str], encoder) -> dict:
-    """The full cascade of ``revision`` (its term lists, models and guard) timed on ``part``."""
+    """The full cascade of ``revision`` (its term lists, models and guard, the encoder in float32) timed on ``part``."""
     import tempfile
     from pathlib import Path
 
     from tagger_unseen import build_taggers, export_revision
 
     with tempfile.TemporaryDirectory() as tmp:
-        cascade = build_taggers(export_revision(revision, Path(tmp)), encoder)["cascade"]
+        cascade = build_taggers(export_revision(revision, Path(tmp)), {"float32": encoder}, "float32")["cascade"]
         _, seconds = timed(cascade.tag_batch, part)
     stats = cascade.stats_dict()
     return {"documents": len(part), "mb_s": round(mb_per_s(sum(len(text.encode()) for text in part), seconds), 2),
@@ -112,11 +113,13 @@ def compared_cascades(full) -> dict:
     ``whole_documents``: the embedding stage reads whole documents (no focus);
     ``clear_unmatched``: documents with no term are cleared, not screened; ``static``: the
     static-embedding stage between fastText and the encoder (with the ``static`` extra);
-    ``lexical``: the variant with the lexical model pooled between them (when it is not the default).
+    ``lexical``: the variant with the lexical model pooled between them (when it is not the default);
+    ``float32``: the encoder in float32 (when the shipped cascade runs it in bfloat16 here).
     """
     from dataclasses import replace
 
     from alignment_data.tagging.cascade import default_cascade_config, static_stage
+    from alignment_data.tagging.embedding import EmbeddingTagger
     from alignment_data.tagging.static import StaticTagger, static_extra_installed
 
     compared = {}
@@ -124,6 +127,10 @@ def compared_cascades(full) -> dict:
         compared["whole_documents"] = same_cascade(full, full.stages[:-1] + [replace(full.stages[-1], focus_words=0)])
     if full.unmatched == "screen":
         compared["clear_unmatched"] = same_cascade(full, unmatched="clear")
+    last = full.stages[-1]
+    if last.tagger.embedder.precision != "float32":
+        float32 = EmbeddingTagger(encoder=last.tagger.embedder.encoder, precision="float32")
+        compared["float32"] = same_cascade(full, full.stages[:-1] + [replace(last, tagger=float32)])
     variant = default_cascade_config()["variants"].get("fasttext+static+embedding")
     if variant is not None and static_extra_installed() and len(full.stages) == 2:
         static = static_stage(StaticTagger(), variant["stages"][1]["confidence"])
@@ -196,8 +203,13 @@ def main() -> None:
         encoder_docs = texts[: args.embedding_docs]
         embedder = full.stages[-1].tagger.embedder
         _, seconds = timed(embedder.embed, encoder_docs)
-        results["encoder"] = {"documents": len(encoder_docs), "docs_s": round(len(encoder_docs) / seconds, 2),
-                              "chunks_s": round(embedder.stats.chunks / seconds, 2)}
+        results["encoder"] = {"documents": len(encoder_docs), "precision": embedder.precision,
+                              "docs_s": round(len(encoder_docs) / seconds, 2), "chunks_s": round(embedder.stats.chunks / seconds, 2)}
+        if embedder.precision != "float32":
+            float32 = DocumentEmbedder(embedder.encoder, embedder.chunk_words, embedder.max_chunks, precision="float32")
+            _, seconds = timed(float32.embed, encoder_docs)
+            results["encoder_float32"] = {"documents": len(encoder_docs), "docs_s": round(len(encoder_docs) / seconds, 2),
+                                          "chunks_s": round(float32.stats.chunks / seconds, 2)}
         compared = compared_cascades(full)
         for name, corpus, count in (("web", texts, args.embedding_docs * 10), ("ai_discourse", ai_texts, args.embedding_docs)):
             part = corpus[:count]

@@ -99,6 +99,10 @@ def test_bad_cascade_configurations(blocklist):
         CascadeTagger(blocklist, [])
     with pytest.raises(ConfigError, match="unknown escalate rule 'sometimes'"):
         CascadeTagger(blocklist, [ModelStage(FixedTagger("m", {"not_ai": 1.0}))], escalate="sometimes")
+    from alignment_data.tagging.cascade import CascadeOptions
+
+    with pytest.raises(ConfigError, match="unknown encoder precision 'half'; expected one of auto, float32, bfloat16"):
+        CascadeOptions(encoder_precision="half")
 
 
 def test_a_stage_can_be_limited_to_clearing_unrelated_text(blocklist):

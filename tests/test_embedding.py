@@ -4,7 +4,7 @@ import sys
 import numpy as np
 import pytest
 
-from alignment_data.errors import InputError
+from alignment_data.errors import ConfigError, InputError
 from alignment_data.schema import LABELS, LabelledDocument
 from alignment_data.tagging.embedding import (
     DocumentEmbedder,
@@ -13,8 +13,10 @@ from alignment_data.tagging.embedding import (
     MissingExtraError,
     chunk_words,
     load_encoder,
+    resolve_precision,
     train_head,
 )
+from alignment_data.tagging.static import StaticEncoder
 from alignment_data.tagging.training import train_embedding_tagger
 from tests.helpers import TRAIN_TEXTS, requires_semantic
 
@@ -40,6 +42,32 @@ def test_embedder_pools_unit_vectors_and_counts_chunks(tiny_encoder):
     assert vectors.shape == (2, 32)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert (embedder.stats.documents, embedder.stats.chunks, embedder.stats.subsampled) == (2, 4, 1)
+
+
+def test_encoder_precision_auto_follows_the_hardware_and_explicit_choices_hold(tiny_encoder, monkeypatch):
+    import alignment_data.tagging.embedding as embedding
+
+    encoder = load_encoder(tiny_encoder, "cpu")
+    monkeypatch.setattr(embedding, "fast_cpu_bfloat16", lambda: False)
+    assert resolve_precision("auto", encoder) == "float32"
+    monkeypatch.setattr(embedding, "fast_cpu_bfloat16", lambda: True)
+    assert resolve_precision("auto", encoder) == "bfloat16"
+    assert resolve_precision("float32", encoder) == "float32"
+    static = StaticEncoder.__new__(StaticEncoder)  # no torch device: always float32
+    assert resolve_precision("bfloat16", static) == "float32"
+    with pytest.raises(ConfigError, match="unknown encoder precision 'fp16'; expected one of auto, float32, bfloat16"):
+        resolve_precision("fp16", encoder)
+    assert DocumentEmbedder(encoder).precision == "float32"  # training embeds in float32 unless asked
+
+
+def test_bfloat16_embeddings_are_float32_unit_vectors_close_to_float32_ones(tiny_encoder):
+    encoder = load_encoder(tiny_encoder, "cpu")
+    texts = [text for texts in TRAIN_TEXTS.values() for text in texts]
+    exact = DocumentEmbedder(encoder, chunk_words=8, max_chunks=3).embed(texts)
+    fast = DocumentEmbedder(encoder, chunk_words=8, max_chunks=3, precision="bfloat16").embed(texts)
+    assert fast.dtype == np.float32 and np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    cosines = (exact * fast).sum(axis=1)
+    assert cosines.min() > 0.99 and not np.array_equal(exact, fast)  # bfloat16 really ran
 
 
 def test_head_trains_saves_loads_and_tags(tiny_encoder, tmp_path):

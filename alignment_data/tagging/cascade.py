@@ -28,12 +28,14 @@ from alignment_data.tagging.base import Tagger, register_tagger
 from alignment_data.tagging.blocklist import BlocklistOptions, BlocklistTagger
 from alignment_data.tagging.embedding import DEFAULT_ENCODE_BATCH
 from alignment_data.tagging.fields import (
+    PRECISIONS,
     device_field,
     encoder_field,
     head_field,
     lexical_field,
     model_field,
     policy_field,
+    precision_field,
     terms_field,
     threshold_field,
 )
@@ -97,6 +99,7 @@ class CascadeOptions:
                                   choices=ESCALATE_RULES)
     device: str | None = device_field()
     encode_batch_size: int = option(DEFAULT_ENCODE_BATCH, "chunks the sentence encoder embeds at once")
+    encoder_precision: str = precision_field()
     judge: tuple[str, ...] = option((), JUDGE_SETTINGS_HELP, metavar="KEY=VALUE")
     judge_confidence: float = option(0.9, "with an llm-judge stage, the stage before it decides only when its top label "
                                           "has at least this probability, and passes the rest to the judge")
@@ -121,6 +124,8 @@ class CascadeOptions:
             raise unknown_choice("escalate rule", self.escalate, ESCALATE_RULES)
         if self.unmatched is not None and self.unmatched not in UNMATCHED_RULES:
             raise unknown_choice("unmatched rule", self.unmatched, UNMATCHED_RULES)
+        if self.encoder_precision not in PRECISIONS:
+            raise unknown_choice("encoder precision", self.encoder_precision, PRECISIONS)
 
     def resolved_stages(self) -> tuple[str, ...]:
         return self.stages or default_stages()
@@ -202,7 +207,8 @@ def _stage_tagger(name: str, options: CascadeOptions) -> Tagger:
         return StaticTagger()
     from alignment_data.tagging.embedding import EmbeddingTagger
 
-    return EmbeddingTagger(options.head, options.encoder, batch_size=options.encode_batch_size, device=options.device)
+    return EmbeddingTagger(options.head, options.encoder, batch_size=options.encode_batch_size, device=options.device,
+                           precision=options.encoder_precision)
 
 
 def _model_stage(name: str, tagger: Tagger, setting: dict, focus: bool = True) -> ModelStage:

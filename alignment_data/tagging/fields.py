@@ -30,6 +30,15 @@ def device_field():
     return option(None, "device of the sentence encoder: cpu, cuda, cuda:1 ... (default: cuda when available, else cpu)")
 
 
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def precision_field():
+    return option("auto", "arithmetic of the sentence encoder: bfloat16 (about 3x faster on CPUs with AMX or "
+                  "AVX-512 BF16, and on GPUs), float32 (the same numbers on every machine), or auto (bfloat16 "
+                  "where the hardware runs it natively)", choices=PRECISIONS)
+
+
 def policy_field():
     return option(DEFAULT_POLICY, "what counts as flagged: misaligned AI discourse, all AI discourse, or "
                   "the study's blocklist rule (cascade only)", choices=POLICY_NAMES)
