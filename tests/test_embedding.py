@@ -84,6 +84,23 @@ def test_head_trains_saves_loads_and_tags(tiny_encoder, tmp_path):
     assert reloaded.tag(docs[0].text).scores == pytest.approx(tags[0].scores, abs=1e-5)
 
 
+def test_a_tag_run_records_the_encoder_precision_and_the_model_counters(tiny_encoder, tmp_path):
+    from alignment_data.pipeline.recipes import ExecutorConfig, run_tag
+    from alignment_data.tagging.spec import TaggerSpec
+    from tests.helpers import write_jsonl
+
+    embedder = DocumentEmbedder(load_encoder(tiny_encoder), chunk_words=50, max_chunks=2)
+    docs = _labelled()
+    train_embedding_tagger(docs, tmp_path / "head.json", docs, embedder, "tiny", target_recall=0.9)
+    corpus = write_jsonl(tmp_path / "in.jsonl", [{"id": doc.id, "text": doc.text} for doc in docs[:6]])
+    for precision in ("float32", "bfloat16"):
+        spec = TaggerSpec.of("embedding", head=str(tmp_path / "head.json"), encoder=tiny_encoder, device="cpu",
+                             encoder_precision=precision)
+        summary = run_tag(str(corpus), str(tmp_path / f"tags-{precision}"), spec, ExecutorConfig(quiet=True))
+        assert summary["decision"]["encoder_precision"] == precision and summary["read"] == 6
+        assert summary["stages"] == {"embedding": {"chunks": 6, "subsampled_documents": 0}}
+
+
 def test_two_label_heads_work(tiny_encoder):
     embedder = DocumentEmbedder(load_encoder(tiny_encoder))
     texts = TRAIN_TEXTS["not_ai"] + TRAIN_TEXTS["ai_misaligned"]

@@ -124,7 +124,7 @@ def read_task_files(folder: DataFolderLike, suffix: str) -> list[dict]:
 
 
 def merge_stage_stats(parts: list[dict]) -> dict[str, dict]:
-    """Sum the cascade's per-stage counts and seconds over tasks."""
+    """Sum the per-stage counts and seconds over tasks (a single model's counters are one stage)."""
     merged: dict[str, dict] = {}
     for part in parts:
         for stage, stats in part.items():
@@ -133,8 +133,10 @@ def merge_stage_stats(parts: list[dict]) -> dict[str, dict]:
                 if key != "share_escalated":
                     into[key] = into.get(key, 0) + value
     for stats in merged.values():
-        stats["share_escalated"] = round(stats["escalated"] / stats["seen"], 6) if stats["seen"] else 0.0
-        stats["seconds"] = round(stats["seconds"], 3)
+        if "escalated" in stats:  # a cascade stage
+            stats["share_escalated"] = round(stats["escalated"] / stats["seen"], 6) if stats["seen"] else 0.0
+        if "seconds" in stats:
+            stats["seconds"] = round(stats["seconds"], 3)
     return merged
 
 

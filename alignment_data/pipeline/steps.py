@@ -111,8 +111,11 @@ class TagDocuments(PipelineStep):
                 "policy": policy.to_dict() if policy else {"name": "blocklist"},
                 "thresholds": tagger.thresholds,
                 "policies": list(tagger.policies),
+                **tagger.run_settings,
             })
             stats = tagger.stats_dict()
+            if stats and not all(isinstance(value, dict) for value in stats.values()):
+                stats = {tagger.name: stats}  # a single model's counters, as one stage
             if stats:
                 write_json(self.stats_folder, f"{rank:05d}.stages.json", stats)
 

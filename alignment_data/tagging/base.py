@@ -63,6 +63,12 @@ class Tagger(ABC):
         """Policy thresholds tuned on a validation split (empty when the tagger has none)."""
         return {}
 
+    @property
+    def run_settings(self) -> dict[str, Any]:
+        """Choices made for this machine that change the numbers (the encoder's precision),
+        recorded with each run's decision (empty by default)."""
+        return {}
+
     def stats_dict(self) -> dict[str, Any]:
         """Counters worth reporting in a run summary (empty by default)."""
         return {}

@@ -327,6 +327,10 @@ class CascadeTagger(Tagger):
     def thresholds(self) -> dict[str, float]:
         return self._thresholds
 
+    @property
+    def run_settings(self) -> dict:
+        return {key: value for stage in self.stages for key, value in stage.tagger.run_settings.items()}
+
     def reset_stats(self) -> None:
         self.stats = {name: StageStats() for name in [self.blocklist.name] + [stage.name for stage in self.stages]}
         for stage in self.stages:

@@ -299,6 +299,10 @@ class EmbeddingTagger(Tagger):
     def thresholds(self) -> dict[str, float]:
         return self.head.thresholds
 
+    @property
+    def run_settings(self) -> dict[str, str]:
+        return {"encoder_precision": self.embedder.precision}
+
     def stats_dict(self) -> dict[str, int]:
         """Chunks embedded, and documents too long to embed whole (only ``max_chunks`` chunks used)."""
         return {"chunks": self.embedder.stats.chunks, "subsampled_documents": self.embedder.stats.subsampled}
