@@ -3,8 +3,9 @@
 None of these is used for training or thresholds, except that the test split's documents
 were written by the project (the unseen set was written apart for issue 11; unseen2 was
 written for its second round without reading the labelled or unseen sets, unseen3 for its
-third round, unseen4 (short texts) and unseen5 for its fourth, and unseen6 (short texts and
-documents) for its fifth, without reading any of them).
+third round, unseen4 (short texts) and unseen5 for its fourth, unseen6 (short texts and
+documents) for its fifth, and unseen7 (short texts, documents and long documents) for its
+sixth, without reading any of them).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ UNSEEN3 = ROOT / "data" / "unseen3"  # written apart for the third round, withou
 UNSEEN4 = ROOT / "data" / "unseen4"  # 200 short texts written apart for the fourth round
 UNSEEN5 = ROOT / "data" / "unseen5"  # 120 documents written apart for the fourth round
 UNSEEN6 = ROOT / "data" / "unseen6"  # 160 short texts and documents written apart for the fifth round
+UNSEEN7 = ROOT / "data" / "unseen7"  # 160 short texts, documents and long documents written apart for the sixth round
 SHORT_PREFIX = "r4s-"  # the short labelled texts of r4_short.jsonl
 PERSONA = EXTERNAL / "anthropic-persona"
 # persona files whose " Yes" statements are first-person misaligned desires (SOURCES.md)
@@ -70,6 +72,7 @@ def labelled_sets() -> dict:
         "unseen4": read_labelled(UNSEEN4),
         "unseen5": read_labelled(UNSEEN5),
         "unseen6": read_labelled(UNSEEN6),
+        "unseen7": read_labelled(UNSEEN7),
     }
 
 
