@@ -96,11 +96,11 @@ def main() -> None:
                                            card={"train": "data/labelled/written (split=train)", **valid_source})
         CACHE.mkdir(exist_ok=True)
         np.savez(cache_file, **{**by_text, **{_key(doc.text): keyed[doc.id] for doc in written_train + valid}})
-        embedding_test = {name: short(measure_tagger(EmbeddingTagger(head_path, policy=name, encoder=embedder.encoder), test))
+        embedding_test = {name: short(measure_tagger(EmbeddingTagger(head_path, policy=name, encoder=embedder.encoder, precision="float32"), test))
                           for name in ("misaligned", "ai")}
         embedding.head.card["test"] = embedding_test
         embedding.head.save(head_path)
-        stage_taggers["embedding"] = lambda: EmbeddingTagger(head_path, encoder=embedder.encoder)
+        stage_taggers["embedding"] = lambda: EmbeddingTagger(head_path, encoder=embedder.encoder, precision="float32")
         print(f"embedding head: thresholds {embedding.head.thresholds}")
 
     guard = default_guard()  # kept as shipped: the term categories only the last stage may clear

@@ -55,7 +55,7 @@ def main() -> None:
     config = default_cascade_config()
     base = config["variants"]["fasttext+embedding"]
     focus = next(stage.get("focus_words", 0) for stage in base["stages"] if stage["name"] == "embedding")
-    stages = [ModelStage(FastTextTagger()), ModelStage(lexical, pool_only=True, stance=args.stance), ModelStage(EmbeddingTagger(), focus_words=focus)]
+    stages = [ModelStage(FastTextTagger()), ModelStage(lexical, pool_only=True, stance=args.stance), ModelStage(EmbeddingTagger(precision="float32"), focus_words=focus)]
     cascade = CascadeTagger(BlocklistTagger(), stages, make_policy("misaligned"), config["escalate"], combine=True,
                             guard=tuple(config["guard"]), unmatched=base.get("unmatched", "clear"))
     variant = {**tune_cascade(cascade, documents_valid, args.target_recall), "combine": True,

@@ -105,7 +105,7 @@ def train_embedding_tagger(
         head.thresholds = thresholds_from_scores(scores, [doc.label for doc in valid], target_recall)
         head.card.update({"target_recall": target_recall, "valid_n": len(valid)})
     head.save(output_path)
-    return EmbeddingTagger(output_path, encoder=embedder.encoder)
+    return EmbeddingTagger(output_path, encoder=embedder.encoder, precision=embedder.precision)
 
 
 def train_lexical_tagger(
