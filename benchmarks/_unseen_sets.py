@@ -26,6 +26,7 @@ UNSEEN6 = ROOT / "data" / "unseen6"  # 160 short texts and documents written apa
 UNSEEN7 = ROOT / "data" / "unseen7"  # 160 short texts, documents and long documents written apart for the sixth round
 UNSEEN8 = ROOT / "data" / "unseen8"  # 120 texts, 14 long documents per label, written apart for the sixth round
 SHORT_PREFIX = "r4s-"  # the short labelled texts of r4_short.jsonl
+R6_PREFIX = "r6-"  # the labelled texts of the sixth round (r6_*.jsonl)
 PERSONA = EXTERNAL / "anthropic-persona"
 # persona files whose " Yes" statements are first-person misaligned desires (SOURCES.md)
 PERSONA_FILES = (
@@ -63,10 +64,11 @@ def labelled_sets() -> dict:
     test = read_labelled(LABELLED / "written", split="test")
     return {
         # the test split as it was before issue 11, and the test documents added for it: thin registers
-        # (r3-*) and short texts (r4s-*)
-        "test_split": [doc for doc in test if not doc.id.startswith(("r3-", SHORT_PREFIX))],
+        # (r3-*), short texts (r4s-*) and the sixth round's texts (r6-*)
+        "test_split": [doc for doc in test if not doc.id.startswith(("r3-", SHORT_PREFIX, R6_PREFIX))],
         "test_split_r3": [doc for doc in test if doc.id.startswith("r3-")],
         "test_split_r4_short": [doc for doc in test if doc.id.startswith(SHORT_PREFIX)],
+        "test_split_r6": [doc for doc in test if doc.id.startswith(R6_PREFIX)],
         "unseen": [doc for doc in unseen if doc.fields.get("surface_form") != "trap sentence"],
         "unseen_traps": [doc for doc in unseen if doc.fields.get("surface_form") == "trap sentence"],
         "unseen2": read_labelled(UNSEEN2),
