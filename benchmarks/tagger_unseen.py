@@ -14,7 +14,8 @@ the same cascade clearing them (``cascade_clear_unmatched``); when the encoder r
 bfloat16 here (``precision="auto"`` on hardware with fast bfloat16), the same cascade with
 the encoder in float32 (``cascade_float32``). For each cascade and set,
 ``misaligned_missed_by_stage`` counts the misaligned documents it does not flag by the
-stage that decided them. The baseline is the models and term lists of a git revision
+stage that decided them, and ``misaligned_auc`` is the threshold-free area under the ROC curve
+of P(ai_misaligned), misaligned texts against all others. The baseline is the models and term lists of a git revision
 (``--baseline REV``, repeatable), rebuilt from that revision's files, its encoder in float32
 as that revision ran it.
 
@@ -36,6 +37,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from _data import ROOT  # noqa: E402
 from _unseen_sets import all_real_ai_discourse, external_sets, labelled_sets  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from alignment_data.tagging import BlocklistTagger  # noqa: E402
 from alignment_data.tagging.cascade import CascadeTagger, ModelStage, static_stage  # noqa: E402
@@ -168,6 +170,9 @@ def report_labelled(tagger, documents) -> dict:
         out["confusion"] = {true: {pred: n for pred, n in row.items() if n} for true, row in report["confusion"].items()
                             if true in report["counts"]}
         out["accuracy"] = report["accuracy"]
+    truth = [doc.label == "ai_misaligned" for doc in documents]
+    if any(tag.scores for tag in tags) and 0 < sum(truth) < len(truth):  # a tag without scores: P = 0
+        out["misaligned_auc"] = round(float(roc_auc_score(truth, [tag.scores.get("ai_misaligned", 0.0) for tag in tags])), 3)
     if "stages" in report:  # a cascade's stages (a single model reports only its own counters)
         out["stages"] = {name: {"seen": s["seen"], "decided": s["decided"]} for name, s in report["stages"].items()
                          if isinstance(s, dict)}
