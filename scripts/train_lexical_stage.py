@@ -45,13 +45,16 @@ def main() -> None:
     parser.add_argument("--target-recall", type=float, default=0.95)
     parser.add_argument("--stance", action="store_true", help="the lexical model also splits misaligned from aligned")
     parser.add_argument("--default", action="store_true", help="make the variant the default stages of cascade.json")
+    parser.add_argument("--valid-without", nargs="*", default=[SHORT_PREFIX], metavar="ID_PREFIX",
+                        help="leave the valid documents with these id prefixes out of tuning (default: r4_short's)")
     args = parser.parse_args()
 
     train, valid, test = (read_labelled(WRITTEN, split=name) for name in ("train", "valid", "test"))
-    documents_valid = [doc for doc in valid if not doc.id.startswith(SHORT_PREFIX)]
+    left_out = tuple(args.valid_without)
+    documents_valid = [doc for doc in valid if not (left_out and doc.id.startswith(left_out))]
     lexical = train_lexical_tagger(train, MODELS / "lexical.json", documents_valid, args.target_recall, args.regularization,
                                    {"train": "data/labelled/written (split=train)",
-                                    "valid": "data/labelled/written (split=valid, without r4_short)"})
+                                    "valid": "data/labelled/written (split=valid" + (f", without ids {', '.join(left_out)}*)" if left_out else ")")})
     config = default_cascade_config()
     base = config["variants"]["fasttext+embedding"]
     focus = next(stage.get("focus_words", 0) for stage in base["stages"] if stage["name"] == "embedding")
