@@ -4,9 +4,9 @@ None of these is used for training or thresholds, except that the test split's d
 were written by the project (the unseen set was written apart for issue 11; unseen2 was
 written for its second round without reading the labelled or unseen sets, unseen3 for its
 third round, unseen4 (short texts) and unseen5 for its fourth, unseen6 (short texts and
-documents) for its fifth, and unseen7 and unseen8 (short texts, documents and long
-documents, unseen8 with the project's own label convention) for its sixth, without reading
-any of them).
+documents) for its fifth, and unseen7 to unseen9 (short texts, documents and long
+documents, unseen8 and unseen9 with the project's own label convention) for its sixth,
+without reading any of them).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ UNSEEN5 = ROOT / "data" / "unseen5"  # 120 documents written apart for the fourt
 UNSEEN6 = ROOT / "data" / "unseen6"  # 160 short texts and documents written apart for the fifth round
 UNSEEN7 = ROOT / "data" / "unseen7"  # 160 short texts, documents and long documents written apart for the sixth round
 UNSEEN8 = ROOT / "data" / "unseen8"  # 120 texts, 14 long documents per label, written apart for the sixth round
+UNSEEN9 = ROOT / "data" / "unseen9"  # 60 texts, 6 long documents per label, written apart for the sixth round
 SHORT_PREFIX = "r4s-"  # the short labelled texts of r4_short.jsonl
 R6_PREFIX = "r6-"  # the labelled texts of the sixth round (r6_*.jsonl)
 PERSONA = EXTERNAL / "anthropic-persona"
@@ -78,6 +79,7 @@ def labelled_sets() -> dict:
         "unseen6": read_labelled(UNSEEN6),
         "unseen7": read_labelled(UNSEEN7),
         "unseen8": read_labelled(UNSEEN8),
+        "unseen9": read_labelled(UNSEEN9),
     }
 
 
