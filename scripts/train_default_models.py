@@ -29,7 +29,13 @@ from alignment_data.tagging.cascade import CascadeTagger, ModelStage, default_gu
 from alignment_data.tagging.fasttext import FastTextParams, FastTextTagger, write_card
 from alignment_data.tagging.policy import make_policy
 from alignment_data.tagging.quality import measure_tagger
-from alignment_data.tagging.training import train_embedding_tagger, train_fasttext_tagger, tune_cascade
+from alignment_data.tagging.training import (
+    leave_out_ids,
+    split_source,
+    train_embedding_tagger,
+    train_fasttext_tagger,
+    tune_cascade,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "data" / "labelled"
@@ -71,10 +77,9 @@ def main() -> None:
     written = LABELLED / "written"
     written_train = read_labelled(written, split="train")
     train = written_train + read_labelled(LABELLED / "weak")
-    left_out = tuple(args.valid_without)
-    valid = [doc for doc in read_labelled(written, split="valid") if not (left_out and doc.id.startswith(left_out))]
+    valid = leave_out_ids(read_labelled(written, split="valid"), args.valid_without)
     test = read_labelled(written, split="test")
-    valid_source = {"valid": "data/labelled/written (split=valid" + (f", without ids {', '.join(left_out)}*)" if left_out else ")")}
+    valid_source = {"valid": split_source("valid", args.valid_without)}
 
     model_path = MODELS / "fasttext_ai_discourse.bin"
     if args.keep_fasttext:

@@ -30,7 +30,13 @@ from alignment_data.tagging.cascade import CascadeTagger, ModelStage, default_ca
 from alignment_data.tagging.embedding import EmbeddingTagger  # noqa: E402
 from alignment_data.tagging.fasttext import FastTextTagger  # noqa: E402
 from alignment_data.tagging.policy import make_policy  # noqa: E402
-from alignment_data.tagging.training import cascade_test_figures, train_lexical_tagger, tune_cascade  # noqa: E402
+from alignment_data.tagging.training import (  # noqa: E402
+    cascade_test_figures,
+    leave_out_ids,
+    split_source,
+    train_lexical_tagger,
+    tune_cascade,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 WRITTEN = ROOT / "data" / "labelled" / "written"
@@ -50,11 +56,10 @@ def main() -> None:
     args = parser.parse_args()
 
     train, valid, test = (read_labelled(WRITTEN, split=name) for name in ("train", "valid", "test"))
-    left_out = tuple(args.valid_without)
-    documents_valid = [doc for doc in valid if not (left_out and doc.id.startswith(left_out))]
+    documents_valid = leave_out_ids(valid, args.valid_without)
     lexical = train_lexical_tagger(train, MODELS / "lexical.json", documents_valid, args.target_recall, args.regularization,
-                                   {"train": "data/labelled/written (split=train)",
-                                    "valid": "data/labelled/written (split=valid" + (f", without ids {', '.join(left_out)}*)" if left_out else ")")})
+                                   {"train": split_source("train"),
+                                    "valid": split_source("valid", args.valid_without)})
     config = default_cascade_config()
     base = config["variants"]["fasttext+embedding"]
     focus = next(stage.get("focus_words", 0) for stage in base["stages"] if stage["name"] == "embedding")

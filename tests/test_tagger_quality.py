@@ -71,3 +71,14 @@ def test_choose_threshold_when_some_positives_never_reach_a_model():
     # 95% recall is out of reach (two positives scored 0): aim at 99% of the 8 reachable ones
     assert choose_threshold(scores, positive, 0.95) == 0.2
     assert choose_threshold(scores, positive, 0.5) == 0.5
+
+
+def test_a_tuning_split_can_leave_batches_out_and_its_card_says_which():
+    from alignment_data.schema import LabelledDocument
+    from alignment_data.tagging.training import leave_out_ids, split_source
+
+    docs = [LabelledDocument(doc_id, "text", "not_ai", {}) for doc_id in ("a-1", "r3-2", "r6-u-3", "r6x")]
+    assert [doc.id for doc in leave_out_ids(docs, ["r3-", "r6-"])] == ["a-1", "r6x"]
+    assert leave_out_ids(docs, []) == docs
+    assert split_source("valid") == "data/labelled/written (split=valid)"
+    assert split_source("valid", ["r3-", "r6-"]) == "data/labelled/written (split=valid, without ids r3-, r6-*)"

@@ -28,7 +28,7 @@ from alignment_data.tagging.base import Tagger, register_tagger
 from alignment_data.tagging.blocklist import BlocklistOptions, BlocklistTagger
 from alignment_data.tagging.embedding import DEFAULT_ENCODE_BATCH
 from alignment_data.tagging.fields import (
-    PRECISIONS,
+    check_precision,
     device_field,
     encoder_field,
     head_field,
@@ -124,8 +124,7 @@ class CascadeOptions:
             raise unknown_choice("escalate rule", self.escalate, ESCALATE_RULES)
         if self.unmatched is not None and self.unmatched not in UNMATCHED_RULES:
             raise unknown_choice("unmatched rule", self.unmatched, UNMATCHED_RULES)
-        if self.encoder_precision not in PRECISIONS:
-            raise unknown_choice("encoder precision", self.encoder_precision, PRECISIONS)
+        check_precision(self.encoder_precision)
 
     def resolved_stages(self) -> tuple[str, ...]:
         return self.stages or default_stages()

@@ -30,12 +30,12 @@ from pathlib import Path
 import numpy as np
 from scipy.special import softmax
 
-from alignment_data.errors import InputError, MissingExtraError, unknown_choice
+from alignment_data.errors import InputError, MissingExtraError
 from alignment_data.options import option
 from alignment_data.schema import LABELS, Tag, check_label
 from alignment_data.tagging.base import Tagger, register_tagger
 from alignment_data.tagging.fields import (
-    PRECISIONS,
+    check_precision,
     device_field,
     encoder_field,
     head_field,
@@ -119,11 +119,12 @@ def resolve_precision(precision: str, encoder) -> str:
 
     Encoders that are not torch modules on a device (the static model) always run as they are: float32.
     """
-    if precision not in PRECISIONS:
-        raise unknown_choice("encoder precision", precision, PRECISIONS)
+    check_precision(precision)
     device = getattr(encoder, "device", None)
-    if precision != "auto" or device is None:
-        return precision if device is not None else "float32"
+    if device is None:
+        return "float32"
+    if precision != "auto":
+        return precision
     import torch
 
     if device.type == "cuda":
@@ -256,8 +257,7 @@ class EmbeddingOptions:
 
     def __post_init__(self) -> None:
         check_policy(self.policy, "embedding", MODEL_POLICIES)
-        if self.encoder_precision not in PRECISIONS:
-            raise unknown_choice("encoder precision", self.encoder_precision, PRECISIONS)
+        check_precision(self.encoder_precision)
 
 
 @register_tagger("embedding", EmbeddingOptions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alignment_data.errors import unknown_choice
 from alignment_data.options import option
 from alignment_data.tagging.policy import DEFAULT_POLICY, POLICY_NAMES
 
@@ -37,6 +38,12 @@ def precision_field():
     return option("auto", "arithmetic of the sentence encoder: bfloat16 (about 3x faster on CPUs with AMX or "
                   "AVX-512 BF16, and on GPUs), float32 (the same numbers on every machine), or auto (bfloat16 "
                   "where the hardware runs it natively)", choices=PRECISIONS)
+
+
+def check_precision(precision: str) -> None:
+    """A :class:`ConfigError` naming the choices when ``precision`` is not one of them."""
+    if precision not in PRECISIONS:
+        raise unknown_choice("encoder precision", precision, PRECISIONS)
 
 
 def policy_field():

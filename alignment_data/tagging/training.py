@@ -25,6 +25,17 @@ TUNED_POLICIES = ("misaligned", "ai")
 DEFAULT_TARGET_RECALL = 0.95
 
 
+def leave_out_ids(documents: Sequence[LabelledDocument], prefixes: Sequence[str]) -> list[LabelledDocument]:
+    """``documents`` without those whose id starts with one of ``prefixes`` (batches a tuning split leaves out)."""
+    return [doc for doc in documents if not doc.id.startswith(tuple(prefixes))]
+
+
+def split_source(split: str, prefixes: Sequence[str] = ()) -> str:
+    """How a model card names the written documents of ``split`` that :func:`leave_out_ids` kept."""
+    left_out = f", without ids {', '.join(prefixes)}*" if prefixes else ""
+    return f"data/labelled/written (split={split}{left_out})"
+
+
 def choose_threshold(scores: Sequence[float], positive: Sequence[bool], target_recall: float) -> float:
     """The highest threshold ``t`` with recall(score >= t) >= ``target_recall`` over the positives.
 
