@@ -6,7 +6,7 @@ runs for the fast stages, one run for the slow ones):
 JSONL read + parse (orjson, the baseline), the blocklist, the study's way (one compiled
 regex per term, searched in turn, on a sample), fastText, the cascades, and the encoder.
 
-    python benchmarks/tagging_speed.py [--mb 40] [--embedding-docs 300] [--baseline REV]
+    python benchmarks/tagging_speed.py [--mb 40] [--embedding-docs 300] [--baseline REV [--baseline-precision auto]]
 
 The shipped full cascade is timed beside the same cascade changed in one thing each, on the
 same documents (see ``compared_cascades``): reading whole documents instead of near their
@@ -15,7 +15,8 @@ extra the static-embedding stage between fastText and the encoder, the variant t
 pools the lexical model between them, and the encoder in float32 when it runs in bfloat16
 here. With
 ``--baseline REV`` the full cascade of that git revision's term lists and models (see
-benchmarks/tagger_unseen.py) is timed on the same web documents as well.
+benchmarks/tagger_unseen.py) is timed on the same web documents as well, its encoder in
+float32 unless ``--baseline-precision`` says otherwise.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import orjson  # noqa: E402
 from _data import AI_DISCOURSE, ROOT, WEB, read_texts  # noqa: E402
 
 from alignment_data.tagging import BlocklistTagger, DocumentEmbedder, FastTextTagger, TaggerSpec  # noqa: E402
+from alignment_data.tagging.fields import PRECISIONS  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 
@@ -83,15 +85,16 @@ def run_regexes(patterns, texts):
     return [[pattern.pattern for pattern in patterns if pattern.search(text)] for text in texts]
 
 
-def baseline_full_web(revision: str, part: list[str], encoder) -> dict:
-    """The full cascade of ``revision`` (its term lists, models and guard, the encoder in float32) timed on ``part``."""
+def baseline_full_web(revision: str, part: list[str], encoder, precision: str) -> dict:
+    """The full cascade of ``revision`` (its term lists, models and guard, the encoder in ``precision``) timed on ``part``."""
     import tempfile
     from pathlib import Path
 
     from tagger_unseen import build_taggers, export_revision
 
     with tempfile.TemporaryDirectory() as tmp:
-        cascade = build_taggers(export_revision(revision, Path(tmp)), {"float32": encoder}, "float32")["cascade"]
+        cascade = build_taggers(export_revision(revision, Path(tmp)), {"float32": encoder, "bfloat16": encoder},
+                                precision)["cascade"]
         _, seconds = timed(cascade.tag_batch, part)
     stats = cascade.stats_dict()
     return {"documents": len(part), "mb_s": round(mb_per_s(sum(len(text.encode()) for text in part), seconds), 2),
@@ -151,6 +154,8 @@ def main() -> None:
     parser.add_argument("--regex-sample-mb", type=float, default=0.5)
     parser.add_argument("--embedding-docs", type=int, default=300)
     parser.add_argument("--baseline", default=None, help="git revision whose full cascade is timed on the web documents too")
+    parser.add_argument("--baseline-precision", default="float32", choices=PRECISIONS,
+                        help="the baseline's encoder precision (float32: as before bfloat16 existed; auto: as shipped here)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     results: dict = {}
@@ -225,7 +230,7 @@ def main() -> None:
                 }
         if args.baseline:
             results[f"cascade_full_web baseline {args.baseline}"] = baseline_full_web(args.baseline, texts[: args.embedding_docs * 10],
-                                                                                    embedder.encoder)
+                                                                                    embedder.encoder, args.baseline_precision)
     (OUT / "tagging_speed.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
