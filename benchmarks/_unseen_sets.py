@@ -4,8 +4,9 @@ None of these is used for training or thresholds, except that the test split's d
 were written by the project (the unseen set was written apart for issue 11; unseen2 was
 written for its second round without reading the labelled or unseen sets, unseen3 for its
 third round, unseen4 (short texts) and unseen5 for its fourth, unseen6 (short texts and
-documents) for its fifth, and unseen7 to unseen9 (short texts, documents and long
-documents, unseen8 and unseen9 with the project's own label convention) for its sixth,
+documents) for its fifth, unseen7 to unseen9 (short texts, documents and long
+documents, unseen8 and unseen9 with the project's own label convention) for its sixth, and
+unseen10 (the same bands and convention, in two halves by two writers) for its seventh,
 without reading any of them).
 """
 
@@ -26,6 +27,7 @@ UNSEEN6 = ROOT / "data" / "unseen6"  # 160 short texts and documents written apa
 UNSEEN7 = ROOT / "data" / "unseen7"  # 160 short texts, documents and long documents written apart for the sixth round
 UNSEEN8 = ROOT / "data" / "unseen8"  # 120 texts, 14 long documents per label, written apart for the sixth round
 UNSEEN9 = ROOT / "data" / "unseen9"  # 60 texts, 6 long documents per label, written apart for the sixth round
+UNSEEN10 = ROOT / "data" / "unseen10"  # 120 texts in two halves, written apart for the seventh round
 SHORT_PREFIX = "r4s-"  # the short labelled texts of r4_short.jsonl
 R6_PREFIX = "r6-"  # the labelled texts of the sixth round (r6_*.jsonl)
 PERSONA = EXTERNAL / "anthropic-persona"
@@ -80,6 +82,7 @@ def labelled_sets() -> dict:
         "unseen7": read_labelled(UNSEEN7),
         "unseen8": read_labelled(UNSEEN8),
         "unseen9": read_labelled(UNSEEN9),
+        "unseen10": read_labelled(UNSEEN10),
     }
 
 
