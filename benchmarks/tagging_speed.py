@@ -6,14 +6,17 @@ runs for the fast stages, one run for the slow ones):
 JSONL read + parse (orjson, the baseline), the blocklist, the study's way (one compiled
 regex per term, searched in turn, on a sample), fastText, the cascades, and the encoder.
 
-    python benchmarks/tagging_speed.py [--mb 40] [--embedding-docs 300] [--baseline REV [--baseline-precision auto]]
+    python benchmarks/tagging_speed.py [--mb 40] [--embedding-docs 300] [--cascade-repeats 3]
+        [--baseline REV [--baseline-precision auto]]
 
 The shipped full cascade is timed beside the same cascade changed in one thing each, on the
 same documents (see ``compared_cascades``): reading whole documents instead of near their
 terms, clearing documents with no term instead of screening them, with the ``static``
 extra the static-embedding stage between fastText and the encoder, the variant that
-pools the lexical model between them, and the encoder in float32 when it runs in bfloat16
-here. With
+pools the lexical model between them, the encoder in float32 when it runs in bfloat16
+here, and the encoder compiled with torch.compile (its compile time reported apart, before
+the timing). Each one's tags are compared with the shipped cascade's on the same documents
+(``differs_from_shipped``: documents whose flag or label changed). With
 ``--baseline REV`` the full cascade of that git revision's term lists and models (see
 benchmarks/tagger_unseen.py) is timed on the same web documents as well, its encoder in
 float32 unless ``--baseline-precision`` says otherwise.
@@ -62,6 +65,12 @@ def timed(function, *args, repeats: int = 1):
         best = min(best, time.perf_counter() - start)
     print(f"  {getattr(function, '__qualname__', function)}: {best:.1f} s (best of {repeats})", file=sys.stderr, flush=True)
     return result, best
+
+
+def tag_afresh(cascade, texts):
+    """``cascade``'s tags of ``texts``, its counters started again (so repeated timings count one pass)."""
+    cascade.reset_stats()
+    return cascade.tag_batch(texts)
 
 
 def read_parse(path):
@@ -117,7 +126,8 @@ def compared_cascades(full) -> dict:
     ``clear_unmatched``: documents with no term are cleared, not screened; ``static``: the
     static-embedding stage between fastText and the encoder (with the ``static`` extra);
     ``lexical``: the variant with the lexical model pooled between them (when it is not the default);
-    ``float32``: the encoder in float32 (when the shipped cascade runs it in bfloat16 here).
+    ``float32``: the encoder in float32 (when the shipped cascade runs it in bfloat16 here);
+    ``compiled``: a second copy of the encoder in the same precision, compiled (``--encoder-compile``).
     """
     from dataclasses import replace
 
@@ -134,6 +144,8 @@ def compared_cascades(full) -> dict:
     if last.tagger.embedder.precision != "float32":
         float32 = EmbeddingTagger(encoder=last.tagger.embedder.encoder, precision="float32")
         compared["float32"] = same_cascade(full, full.stages[:-1] + [replace(last, tagger=float32)])
+    compiled = EmbeddingTagger(precision=last.tagger.embedder.precision, compiled=True)  # its own encoder: compiling is in place
+    compared["compiled"] = same_cascade(full, full.stages[:-1] + [replace(last, tagger=compiled)])
     variant = default_cascade_config()["variants"].get("fasttext+static+embedding")
     if variant is not None and static_extra_installed() and len(full.stages) == 2:
         static = static_stage(StaticTagger(), variant["stages"][1]["confidence"])
@@ -153,6 +165,8 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=40.0)
     parser.add_argument("--regex-sample-mb", type=float, default=0.5)
     parser.add_argument("--embedding-docs", type=int, default=300)
+    parser.add_argument("--cascade-repeats", type=int, default=1,
+                        help="best of this many runs for each full cascade (the machine's speed moves between runs)")
     parser.add_argument("--baseline", default=None, help="git revision whose full cascade is timed on the web documents too")
     parser.add_argument("--baseline-precision", default="float32", choices=PRECISIONS,
                         help="the baseline's encoder precision (float32: as before bfloat16 existed; auto: as shipped here)")
@@ -216,18 +230,29 @@ def main() -> None:
             results["encoder_float32"] = {"documents": len(encoder_docs), "docs_s": round(len(encoder_docs) / seconds, 2),
                                           "chunks_s": round(float32.stats.chunks / seconds, 2)}
         compared = compared_cascades(full)
+        compiled = compared["compiled"].stages[-1].tagger.embedder
+        results["encoder_compile_seconds"] = round(compiled.compile_seconds, 1)
+        _, seconds = timed(compiled.embed, encoder_docs)
+        results["encoder_compiled"] = {"documents": len(encoder_docs), "docs_s": round(len(encoder_docs) / seconds, 2),
+                                       "chunks_s": round(compiled.stats.chunks / seconds, 2)}
         for name, corpus, count in (("web", texts, args.embedding_docs * 10), ("ai_discourse", ai_texts, args.embedding_docs)):
             part = corpus[:count]
             part_bytes = sum(len(text.encode()) for text in part)
+            shipped = None
             for label, cascade in {"cascade_full": full, **{f"cascade_full_{key}": c for key, c in compared.items()}}.items():
-                cascade.reset_stats()
-                _, seconds = timed(cascade.tag_batch, part)
+                tags, seconds = timed(tag_afresh, cascade, part, repeats=args.cascade_repeats)
                 stats = cascade.stats_dict()
                 results[f"{label}_{name}"] = {
                     "documents": len(part), "mb_s": round(mb_per_s(part_bytes, seconds), 2),
                     "docs_s": round(len(part) / seconds, 1), "share_reaching_encoder": round(stats["embedding"]["seen"] / len(part), 4),
-                    "chunks": stats["embedding"]["chunks"], "stages": stats,
+                    "chunks": stats["embedding"]["chunks"], "flagged": sum(tag.flagged for tag in tags), "stages": stats,
                 }
+                if shipped is None:
+                    shipped = tags
+                else:
+                    results[f"{label}_{name}"]["differs_from_shipped"] = {
+                        "flagged": sum(a.flagged != b.flagged for a, b in zip(tags, shipped)),
+                        "label": sum(a.label != b.label for a, b in zip(tags, shipped))}
         if args.baseline:
             results[f"cascade_full_web baseline {args.baseline}"] = baseline_full_web(args.baseline, texts[: args.embedding_docs * 10],
                                                                                     embedder.encoder, args.baseline_precision)

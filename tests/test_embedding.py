@@ -12,6 +12,7 @@ from alignment_data.tagging.embedding import (
     EmbeddingTagger,
     MissingExtraError,
     chunk_words,
+    compile_encoder,
     load_encoder,
     resolve_precision,
     train_head,
@@ -84,7 +85,7 @@ def test_head_trains_saves_loads_and_tags(tiny_encoder, tmp_path):
     assert reloaded.tag(docs[0].text).scores == pytest.approx(tags[0].scores, abs=1e-5)
 
 
-def test_a_tag_run_records_the_encoder_precision_and_the_model_counters(tiny_encoder, tmp_path):
+def test_a_tag_run_records_the_encoder_precision_and_the_model_counters(tiny_encoder, tmp_path, monkeypatch):
     from alignment_data.pipeline.recipes import ExecutorConfig, run_tag
     from alignment_data.tagging.spec import TaggerSpec
     from tests.helpers import write_jsonl
@@ -99,6 +100,11 @@ def test_a_tag_run_records_the_encoder_precision_and_the_model_counters(tiny_enc
         summary = run_tag(str(corpus), str(tmp_path / f"tags-{precision}"), spec, ExecutorConfig(quiet=True))
         assert summary["decision"]["encoder_precision"] == precision and summary["read"] == 6
         assert summary["stages"] == {"embedding": {"chunks": 6, "subsampled_documents": 0}}
+        assert summary["decision"]["encoder_compiled"] is False
+    monkeypatch.setattr(DocumentEmbedder, "compile", lambda self: 0.0)  # the option reaches the embedder (compiling is tested below)
+    spec = TaggerSpec.of("embedding", head=str(tmp_path / "head.json"), encoder=tiny_encoder, device="cpu", encoder_compile=True)
+    summary = run_tag(str(corpus), str(tmp_path / "tags-compiled"), spec, ExecutorConfig(quiet=True))
+    assert summary["decision"]["encoder_compiled"] is True
 
 
 def test_two_label_heads_work(tiny_encoder):
@@ -142,3 +148,27 @@ def test_shipped_head_with_the_shipped_encoder():
     unrelated = tagger.tag("Preheat the oven, butter the tin and fold the flour gently into the eggs and sugar.")
     assert misaligned.label == "ai_misaligned" and misaligned.flagged
     assert unrelated.label == "not_ai" and not unrelated.flagged
+
+
+def test_a_compiled_encoder_gives_the_eager_embeddings_and_compiles_once(tiny_encoder):
+    encoder = load_encoder(tiny_encoder, "cpu")
+    texts = [text for texts in TRAIN_TEXTS.values() for text in texts]
+    eager = DocumentEmbedder(encoder, chunk_words=8, max_chunks=3).embed(texts)
+    embedder = DocumentEmbedder(encoder, chunk_words=8, max_chunks=3, compiled=True)
+    forward = encoder[0].auto_model.forward
+    assert embedder.compiled and getattr(forward, "_torchdynamo_orig_callable", None) is not None  # torch.compile's wrapper
+    assert np.allclose(embedder.embed(texts), eager, atol=1e-5)
+    assert np.allclose(embedder.embed(texts[:1]), eager[:1], atol=1e-5)  # a batch of one chunk per document
+    compile_encoder(encoder)
+    assert encoder[0].auto_model.forward is forward  # compiling again changes nothing
+
+
+def test_compiling_needs_a_transformer_encoder_and_on_cpu_a_compiler(tiny_encoder, monkeypatch):
+    import alignment_data.tagging.embedding as embedding
+
+    with pytest.raises(ConfigError, match="only a transformer sentence encoder can be compiled"):
+        compile_encoder(StaticEncoder.__new__(StaticEncoder))
+    monkeypatch.delenv("CXX", raising=False)
+    monkeypatch.setattr(embedding.shutil, "which", lambda name: None)
+    with pytest.raises(ConfigError, match="needs a C\\+\\+ compiler"):
+        compile_encoder(load_encoder(tiny_encoder, "cpu"))

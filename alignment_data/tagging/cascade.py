@@ -29,6 +29,7 @@ from alignment_data.tagging.blocklist import BlocklistOptions, BlocklistTagger
 from alignment_data.tagging.embedding import DEFAULT_ENCODE_BATCH
 from alignment_data.tagging.fields import (
     check_precision,
+    compile_field,
     device_field,
     encoder_field,
     head_field,
@@ -100,6 +101,7 @@ class CascadeOptions:
     device: str | None = device_field()
     encode_batch_size: int = option(DEFAULT_ENCODE_BATCH, "chunks the sentence encoder embeds at once")
     encoder_precision: str = precision_field()
+    encoder_compile: bool = compile_field()
     judge: tuple[str, ...] = option((), JUDGE_SETTINGS_HELP, metavar="KEY=VALUE")
     judge_confidence: float = option(0.9, "with an llm-judge stage, the stage before it decides only when its top label "
                                           "has at least this probability, and passes the rest to the judge")
@@ -207,7 +209,7 @@ def _stage_tagger(name: str, options: CascadeOptions) -> Tagger:
     from alignment_data.tagging.embedding import EmbeddingTagger
 
     return EmbeddingTagger(options.head, options.encoder, batch_size=options.encode_batch_size, device=options.device,
-                           precision=options.encoder_precision)
+                           precision=options.encoder_precision, compiled=options.encoder_compile)
 
 
 def _model_stage(name: str, tagger: Tagger, setting: dict, focus: bool = True) -> ModelStage:

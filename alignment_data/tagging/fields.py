@@ -40,6 +40,11 @@ def precision_field():
                   "where the hardware runs it natively)", choices=PRECISIONS)
 
 
+def compile_field():
+    return option(False, "compile the sentence encoder with torch.compile: about 1.2x faster encoding after about "
+                  "25 s of compiling in each process (worth it for large runs; needs a C++ compiler on CPU)")
+
+
 def check_precision(precision: str) -> None:
     """A :class:`ConfigError` naming the choices when ``precision`` is not one of them."""
     if precision not in PRECISIONS:
