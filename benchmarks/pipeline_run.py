@@ -7,9 +7,11 @@ the corpus (streaming).
 
     python benchmarks/pipeline_run.py [--sizes 10 40]
     python benchmarks/pipeline_run.py --sizes 10 --modes copy filter_cascade_full filter_cascade_full_float32
+    python benchmarks/pipeline_run.py --sizes 10 --modes copy filter_cascade_full filter_cascade_full_compiled
 
 The second line times the full cascade (the encoder in bfloat16 where the hardware runs it
-natively) beside the same cascade with the encoder in float32.
+natively) beside the same cascade with the encoder in float32; the third beside the same
+cascade with the encoder compiled (``--encoder-compile``, its compiling included).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def child(mode: str, corpus: str, output: str) -> None:
             "filter_cascade_fasttext": TaggerSpec.of("cascade", stages=("fasttext",)),
             "filter_cascade_full": TaggerSpec.of("cascade", stages=("fasttext", "embedding")),
             "filter_cascade_full_float32": TaggerSpec.of("cascade", stages=("fasttext", "embedding"), encoder_precision="float32"),
+            "filter_cascade_full_compiled": TaggerSpec.of("cascade", stages=("fasttext", "embedding"), encoder_compile=True),
         }
         run_filter(corpus, output, specs[mode], ExecutorConfig(quiet=True))
     seconds = time.perf_counter() - start

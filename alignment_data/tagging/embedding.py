@@ -15,8 +15,8 @@ The tagger runs the encoder in bfloat16 where the hardware has fast bfloat16 uni
 with AMX or AVX-512 BF16, CUDA GPUs that support it): about three times faster on such a
 CPU, with chunk embeddings within a cosine of 1e-4 of float32 ones. ``precision="float32"``
 gives the same numbers on every machine; training always embeds in float32.
-``compiled=True`` (``--encoder-compile``) compiles the encoder with ``torch.compile``: about
-1.2x faster encoding, paid for by about 25 s of compiling when the tagger is built.
+``compiled=True`` (``--encoder-compile``) compiles the encoder with ``torch.compile``: 1.25x
+faster encoding on CPU, paid for by 12 to 36 s of compiling when the tagger is built.
 """
 
 from __future__ import annotations
