@@ -127,7 +127,8 @@ def compared_cascades(full) -> dict:
     static-embedding stage between fastText and the encoder (with the ``static`` extra);
     ``lexical``: the variant with the lexical model pooled between them (when it is not the default);
     ``float32``: the encoder in float32 (when the shipped cascade runs it in bfloat16 here);
-    ``compiled``: a second copy of the encoder in the same precision, compiled (``--encoder-compile``).
+    ``compiled``: a second copy of the encoder in the same precision, compiled (``--encoder-compile``);
+    ``static_compiled``: the static stage and the compiled encoder together.
     """
     from dataclasses import replace
 
@@ -150,6 +151,7 @@ def compared_cascades(full) -> dict:
     if variant is not None and static_extra_installed() and len(full.stages) == 2:
         static = static_stage(StaticTagger(), variant["stages"][1]["confidence"])
         compared["static"] = same_cascade(full, [full.stages[0], static, full.stages[1]])
+        compared["static_compiled"] = same_cascade(full, [full.stages[0], static, compared["compiled"].stages[-1]])
     names = tuple(stage.name for stage in full.stages)
     if "fasttext+lexical+embedding" in default_cascade_config()["variants"] and "lexical" not in names:
         compared["lexical"] = TaggerSpec.of("cascade", stages=("fasttext", "lexical", "embedding")).build()
