@@ -244,9 +244,7 @@ class DocumentEmbedder:
         self.dim = embedding_dimension(self.encoder)
         self.stats = EmbeddingStats()
         self.compiled = compiled
-        self.compile_seconds = 0.0
-        if compiled:
-            self.compile_seconds = self.compile()
+        self.compile_seconds = self.compile() if compiled else 0.0
 
     def compile(self) -> float:
         """Compile the encoder and run it once on a batch of two chunks and once on one chunk (torch
@@ -341,7 +339,7 @@ class EmbeddingTagger(Tagger):
         return self.head.thresholds
 
     @property
-    def run_settings(self) -> dict[str, str]:
+    def run_settings(self) -> dict[str, str | bool]:
         return {"encoder_precision": self.embedder.precision, "encoder_compiled": self.embedder.compiled}
 
     def stats_dict(self) -> dict[str, int]:
