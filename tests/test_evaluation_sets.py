@@ -1,0 +1,43 @@
+"""The evaluation sets under data/unseen*: readable, with all four labels, and apart from the labelled set.
+
+They are written apart for reporting only; a text of one of them in the labelled set (which
+trains and tunes the models) would make its figures a measure of memory, not of reading.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from alignment_data.readers import read_labelled
+from alignment_data.schema import LABELS
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SETS = sorted(path for path in DATA.glob("unseen*") if path.is_dir())
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def test_there_are_evaluation_sets():
+    assert len(SETS) >= 10  # a glob that finds nothing would make the tests below vacuous
+
+
+@pytest.mark.parametrize("folder", SETS, ids=[path.name for path in SETS])
+def test_an_evaluation_set_reads_strictly_with_every_label(folder):
+    documents = read_labelled(folder)
+    assert {doc.label for doc in documents} == set(LABELS)
+    assert (folder / "README.md").is_file()
+
+
+def test_no_evaluation_text_or_id_is_in_the_labelled_set_or_in_another_set():
+    labelled = read_labelled(DATA / "labelled" / "written")
+    labelled_texts = {_normal(doc.text) for doc in labelled}
+    owner: dict[str, str] = {doc.id: "labelled" for doc in labelled}
+    texts: dict[str, str] = {}
+    for folder in SETS:
+        for doc in read_labelled(folder):
+            assert _normal(doc.text) not in labelled_texts, f"{folder.name}/{doc.id} is in the labelled set"
+            assert owner.setdefault(doc.id, folder.name) == folder.name, f"id {doc.id} in {folder.name} and {owner[doc.id]}"
+            assert texts.setdefault(_normal(doc.text), folder.name) == folder.name, f"{folder.name}/{doc.id} repeats a text"
