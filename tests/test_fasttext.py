@@ -68,7 +68,9 @@ def test_model_with_foreign_labels_is_rejected(tmp_path):
     from alignment_data.tagging.fasttext import _run_training_process
 
     (tmp_path / "t.txt").write_text("__label__spam buy now\n__label__ham hello friend\n" * 20)
-    params = {"epoch": 2, "lr": 0.1, "dim": 4, "word_ngrams": 1, "bucket": 0, "min_count": 1, "seed": 0}
+    # word pairs, as the shipped settings use: with single words only, fastText met a NaN in
+    # about 3% of trainings of this tiny file (the same seed otherwise gives the same model)
+    params = {"epoch": 2, "lr": 0.1, "dim": 4, "word_ngrams": 2, "bucket": 100, "min_count": 1, "seed": 0}
     _run_training_process(str(tmp_path / "t.txt"), str(tmp_path / "spam.bin"), params)
     with pytest.raises(InputError, match=r"model predicts unknown labels \['ham', 'spam'\]"):
         FastTextTagger(tmp_path / "spam.bin")
