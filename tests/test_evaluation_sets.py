@@ -4,20 +4,21 @@ They are written apart for reporting only; a text of one of them in the labelled
 trains and tunes the models) would make its figures a measure of memory, not of reading.
 """
 
-import re
 from pathlib import Path
 
 import pytest
 
 from alignment_data.readers import read_labelled
 from alignment_data.schema import LABELS
+from alignment_data.tagging.normalize import normalize
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SETS = sorted(path for path in DATA.glob("unseen*") if path.is_dir())
 
 
 def _normal(text: str) -> str:
-    return re.sub(r"\s+", " ", text.lower()).strip()
+    """The text as the blocklist reads it (case, punctuation and spacing aside), single-spaced."""
+    return " ".join(normalize(text).split())
 
 
 def test_there_are_evaluation_sets():
