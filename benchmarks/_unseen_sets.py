@@ -7,8 +7,9 @@ third round, unseen4 (short texts) and unseen5 for its fourth, unseen6 (short te
 documents) for its fifth, unseen7 to unseen9 (short texts, documents and long
 documents, unseen8 and unseen9 with the project's own label convention) for its sixth, and
 unseen10 (the same bands and convention, in two halves by two writers) for its seventh,
-and unseen11 (the same again, in four quarters by four writers) for its eighth, without
-reading any of them).
+and unseen11 (the same again, in four quarters by four writers) for its eighth, and
+unseen12 (the same, in four other families of registers) for its ninth, without reading
+any of them).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ UNSEEN8 = ROOT / "data" / "unseen8"  # 120 texts, 14 long documents per label, w
 UNSEEN9 = ROOT / "data" / "unseen9"  # 60 texts, 6 long documents per label, written apart for the sixth round
 UNSEEN10 = ROOT / "data" / "unseen10"  # 120 texts in two halves, written apart for the seventh round
 UNSEEN11 = ROOT / "data" / "unseen11"  # 240 texts in four quarters, written apart for the eighth round
+UNSEEN12 = ROOT / "data" / "unseen12"  # 240 texts in four quarters, written apart for the ninth round
 SHORT_PREFIX = "r4s-"  # the short labelled texts of r4_short.jsonl
 R6_PREFIX = "r6-"  # the labelled texts of the sixth round (r6_*.jsonl)
 R9_PREFIX = "r9"  # the labelled texts of the ninth round (r9_*.jsonl, ids r9a- to r9d-)
@@ -91,6 +93,7 @@ def labelled_sets() -> dict:
         "unseen9": read_labelled(UNSEEN9),
         "unseen10": read_labelled(UNSEEN10),
         "unseen11": read_labelled(UNSEEN11),
+        "unseen12": read_labelled(UNSEEN12),
     }
     return {name: documents for name, documents in sets.items() if documents}
 
