@@ -14,6 +14,7 @@ same, in four more families) for its tenth, without reading any of them).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 from _data import AI_DISCOURSE, EXTERNAL, LABELLED, ROOT, WEB, read_texts
@@ -102,7 +103,27 @@ def external_sets(ai_sample: int) -> dict:
         "web": [text for rows in read_texts(WEB).values() for _, text in rows],
         "persona_misaligned_desires": persona_statements(True),
         "persona_other_statements": persona_statements(False),
+        **{f"real_ai_discourse_weak_{name}": texts for name, texts in real_ai_discourse_by_weak_label().items()},
     }
+
+
+def real_ai_discourse_by_weak_label() -> dict[str, list[str]]:
+    """The odd half's texts by the label scripts/make_weak_labels.py's rules give their records.
+
+    ``misaligned``: AI-safety sources and the newsletter's safety sections; ``neutral``: its
+    capability sections and papers tagged NotSafety. Records the rules skip are left out.
+    """
+    spec = importlib.util.spec_from_file_location("make_weak_labels", ROOT / "scripts" / "make_weak_labels.py")
+    rules = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rules)
+    out: dict[str, list[str]] = {"misaligned": [], "neutral": []}
+    for path in sorted(AI_DISCOURSE.glob("*.jsonl")):
+        rows = [json.loads(line) for line in path.open(encoding="utf-8")][1::2]
+        for row in rows:
+            label = rules.weak_label(f"{AI_DISCOURSE.name}/{path.name}", row)
+            if label and label[0] in ("ai_misaligned", "ai_neutral"):
+                out[label[0].removeprefix("ai_")].append(row["text"])
+    return out
 
 
 def all_real_ai_discourse() -> list[str]:

@@ -5,8 +5,10 @@ model and the full cascade, under the ``misaligned`` policy: the share flagged p
 label and the 4x4 confusion matrix on (1) the project's test split (with its thin-register
 and short-text parts apart), (2) the unseen sets (data/unseen to unseen13, each written
 apart for a round of issue 11; unseen4 holds short texts) and the unseen trap sentences;
-and on external text (../shared/external): the share of real AI discourse flagged, of real
-web pages flagged, of the persona files' first-person misaligned desires flagged, and
+and on external text (../shared/external): the share of real AI discourse flagged (also
+over the whole odd half split by the label the weak-label rules give its records:
+``real_ai_discourse_weak_misaligned``, AI-safety writing, where the share is a recall, and
+``real_ai_discourse_weak_neutral``, capability summaries), of real web pages flagged, of the persona files' first-person misaligned desires flagged, and
 ``persona_gap``, that share minus the share of the same files' other statements flagged. When the shipped embedding stage reads long documents only near
 their terms (``focus_words``), the same cascade reading whole documents is reported beside
 it (``cascade_whole_documents``), and when it screens documents with no term (``unmatched``),
