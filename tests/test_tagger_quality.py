@@ -3,8 +3,12 @@ import pytest
 from alignment_data.errors import InputError
 from alignment_data.schema import LabelledDocument, Tag
 from alignment_data.tagging.base import Tagger
+from alignment_data.tagging.blocklist import BlocklistTagger
+from alignment_data.tagging.cascade import CascadeTagger, ModelStage
+from alignment_data.tagging.policy import make_policy
 from alignment_data.tagging.quality import measure_tagger
-from alignment_data.tagging.training import choose_threshold
+from alignment_data.tagging.termlists import TermCategory
+from alignment_data.tagging.training import budget_threshold, cascade_budget_threshold, choose_threshold
 
 
 class ByWord(Tagger):
@@ -82,3 +86,54 @@ def test_a_tuning_split_can_leave_batches_out_and_its_card_says_which():
     assert leave_out_ids(docs, []) == docs
     assert split_source("valid") == "data/labelled/written (split=valid)"
     assert split_source("valid", ["r3-", "r6-"]) == "data/labelled/written (split=valid, without ids r3-, r6-*)"
+
+
+def test_budget_threshold_flags_at_most_the_budget_of_negatives():
+    scores = [0.9, 0.85, 0.4, 0.3, 0.2, 0.214438468, 0.211701, 0.1, 0.0]
+    positive = [True, True, True, False, False, False, False, False, False]
+    flagged = lambda t: sum(1 for s, p in zip(scores, positive) if not p and s >= t)  # noqa: E731
+    assert budget_threshold(scores, positive, 2) == 0.214438  # the second negative, rounded down
+    assert flagged(0.214438) == 2
+    assert budget_threshold(scores, positive, 1) == 0.3
+    assert flagged(budget_threshold(scores, positive, 0)) == 0
+    # fewer scored negatives than the budget (the one scored 0 never reaches a model): every positive
+    assert budget_threshold(scores, positive, 5) == 0.4
+    # ties at the cut: taking the tied score would flag three, so the next higher one is taken
+    tied = [0.5, 0.4, 0.4, 0.3]
+    assert budget_threshold(tied, [False] * 4, 2) == 0.5
+    with pytest.raises(InputError, match="0 or more"):
+        budget_threshold(scores, positive, -1)
+
+
+class ScoreInText(Tagger):
+    """A stand-in last stage whose P(ai_misaligned) is the number at the end of the text."""
+
+    name = "scored"
+
+    @classmethod
+    def from_options(cls, options):
+        return cls()
+
+    def tag_batch(self, texts):
+        tags = []
+        for text in texts:
+            misaligned = float(text.split()[-1])
+            scores = {"not_ai": 0.0, "ai_neutral": 1.0 - misaligned, "ai_misaligned": misaligned, "ai_aligned": 0.0}
+            tags.append(Tag(False, max(scores, key=scores.get), scores=scores, stage=self.name))
+        return tags
+
+
+def test_a_cascade_flags_no_more_others_than_its_budget():
+    blocklist = BlocklistTagger([TermCategory("entities", "entity", ("ai",))])
+    cascade = CascadeTagger(blocklist, [ModelStage(ScoreInText())], make_policy("misaligned"))
+    scored = [("ai_misaligned", 0.9), ("ai_misaligned", 0.5), ("ai_aligned", 0.7), ("ai_neutral", 0.6), ("ai_aligned", 0.2)]
+    docs = [LabelledDocument(f"d{i}", f"the ai {score}", label, {}) for i, (label, score) in enumerate(scored)]
+    # the blocklist clears a text with no term before the model sees it: it can never be flagged
+    docs.append(LabelledDocument("clear", "a plain page 0.99", "not_ai", {}))
+    assert cascade_budget_threshold(cascade, docs, "misaligned", 1) == 0.7
+    assert cascade_budget_threshold(cascade, docs, "misaligned", 2) == 0.6
+    threshold = cascade_budget_threshold(cascade, docs, "misaligned", 0)
+    cascade.policy = make_policy("misaligned", thresholds={"misaligned": threshold})
+    flagged = [doc.label for doc, tag in zip(docs, cascade.tag_batch([doc.text for doc in docs])) if tag.flagged]
+    assert flagged == ["ai_misaligned"]
+

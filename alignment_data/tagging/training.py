@@ -2,7 +2,9 @@
 
 The threshold of each policy is the highest one that still reaches ``target_recall`` on
 the validation documents the policy targets, so it flags as little as possible beyond
-them. The chosen thresholds, and the validation figures they give, go into the model card.
+them; or, given a flag budget, the one that flags at most that many of the documents it
+does not target. The chosen thresholds, and the validation figures they give, go into the
+model card.
 """
 
 from __future__ import annotations
@@ -50,6 +52,31 @@ def choose_threshold(scores: Sequence[float], positive: Sequence[bool], target_r
     target = min(target_recall, 0.99 * reachable / len(positives)) if reachable else target_recall
     needed = min(len(positives), max(1, math.ceil(target * len(positives) - 1e-9)))
     return float(positives[needed - 1])
+
+
+def budget_threshold(scores: Sequence[float], positive: Sequence[bool], max_negatives: int) -> float:
+    """The score of the ``max_negatives``-th highest negative, rounded down to 6 decimals.
+
+    At most ``max_negatives`` negatives score at or above it (with ties at the cut, the next
+    higher score is taken; with a budget of 0, it is just above the highest negative). For
+    a run that must flag no more unrelated documents than a reference flags on the same
+    split (the cascade shipped before), instead of reaching a recall target. Negatives
+    scored 0 (in a cascade: never escalated to a model) are never flagged; with fewer
+    negatives than the budget, it is the lowest positive score.
+    """
+    if max_negatives < 0:
+        raise InputError(f"a flag budget must be 0 or more, not {max_negatives}", field="max_negatives")
+    negatives = sorted((score for score, is_positive in zip(scores, positive) if not is_positive and score > 0), reverse=True)
+    if len(negatives) <= max_negatives:
+        positives = [score for score, is_positive in zip(scores, positive) if is_positive and score > 0]
+        if not positives:
+            raise InputError("no positive examples reach a model to choose a threshold on", field="label")
+        return math.floor(min(positives) * 1e6) / 1e6
+    cut = negatives[max_negatives]  # the highest-scoring negative that must stay unflagged
+    above = [score for score in negatives if score > cut]
+    threshold = min(above) if above else float(np.nextafter(cut, 1.0))
+    rounded = math.floor(threshold * 1e6) / 1e6
+    return rounded if rounded > cut else math.ceil(threshold * 1e6) / 1e6
 
 
 def thresholds_from_scores(
@@ -185,13 +212,30 @@ def tune_cascade(
         settings.append({"name": stage.name, "confidence": round(confidence, 6), "decides": ["not_ai"], **_focus(stage)})
         reaching = [index for index, tag in zip(reaching, tags) if not stage.decides_on(tag)]
     settings.append({"name": cascade.stages[-1].name, **_focus(cascade.stages[-1])})
-    tags = cascade.tag_batch(texts)
-    # only documents the last stage decides can be flagged: the others count as unreachable
-    scores = [tag.scores if tag.stage == cascade.stages[-1].name else {} for tag in tags]
-    thresholds = thresholds_from_scores(scores, [doc.label for doc in documents], target_recall)
+    thresholds = thresholds_from_scores(last_stage_scores(cascade, texts), [doc.label for doc in documents], target_recall)
     cascade.policy = make_policy(cascade.policy.name, thresholds=thresholds)
     cascade.reset_stats()
     return {"stages": settings, "thresholds": thresholds, "target_recall": target_recall, "stage_recall": stage_recall}
+
+
+def last_stage_scores(cascade, texts: Sequence[str]) -> list[dict[str, float]]:
+    """Each text's label probabilities where the cascade's last stage decided it, else ``{}``.
+
+    Only the documents the last stage decides can be flagged: the others count as
+    unreachable when a threshold is chosen.
+    """
+    return [tag.scores if tag.stage == cascade.stages[-1].name else {} for tag in cascade.tag_batch(texts)]
+
+
+def cascade_budget_threshold(cascade, documents: Sequence[LabelledDocument], policy: str, max_others: int) -> float:
+    """The ``policy`` threshold at which ``cascade`` flags at most ``max_others`` of the ``documents`` it does not target.
+
+    The stage confidences stay as they are (see :func:`budget_threshold`).
+    """
+    labels = make_policy(policy).labels
+    scores = last_stage_scores(cascade, [doc.text for doc in documents])
+    summed = [sum(row.get(label, 0.0) for label in labels) for row in scores]
+    return budget_threshold(summed, [doc.label in labels for doc in documents], max_others)
 
 
 def cascade_test_figures(cascade, thresholds: dict[str, float], test: Sequence[LabelledDocument]) -> dict:
