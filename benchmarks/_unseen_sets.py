@@ -36,6 +36,7 @@ UNSEEN12 = ROOT / "data" / "unseen12"  # 240 texts in four quarters, written apa
 UNSEEN13 = ROOT / "data" / "unseen13"  # 240 texts in four quarters, written apart for the tenth round
 SHORT_PREFIX = "r4s-"  # the short labelled texts of r4_short.jsonl
 R6_PREFIX = "r6-"  # the labelled texts of the sixth round (r6_*.jsonl)
+R9_PREFIX = "r9"  # the labelled texts of the ninth round (r9_*.jsonl, ids r9a- to r9d-)
 PERSONA = EXTERNAL / "anthropic-persona"
 # persona files whose " Yes" statements are first-person misaligned desires (SOURCES.md)
 PERSONA_FILES = (
@@ -68,16 +69,20 @@ def evenly(items: list, count: int) -> list:
 
 
 def labelled_sets() -> dict:
-    """name -> labelled documents: the test split, the unseen documents and the unseen trap sentences."""
+    """name -> labelled documents: the test split, the unseen documents and the unseen trap sentences.
+
+    A part with no documents (a round whose labelled texts have not joined yet) is left out.
+    """
     unseen = read_labelled(UNSEEN)
     test = read_labelled(LABELLED / "written", split="test")
-    return {
+    sets = {
         # the test split as it was before issue 11, and the test documents added for it: thin registers
-        # (r3-*), short texts (r4s-*) and the sixth round's texts (r6-*)
-        "test_split": [doc for doc in test if not doc.id.startswith(("r3-", SHORT_PREFIX, R6_PREFIX))],
+        # (r3-*), short texts (r4s-*), the sixth round's texts (r6-*) and the ninth round's (r9?-*)
+        "test_split": [doc for doc in test if not doc.id.startswith(("r3-", SHORT_PREFIX, R6_PREFIX, R9_PREFIX))],
         "test_split_r3": [doc for doc in test if doc.id.startswith("r3-")],
         "test_split_r4_short": [doc for doc in test if doc.id.startswith(SHORT_PREFIX)],
         "test_split_r6": [doc for doc in test if doc.id.startswith(R6_PREFIX)],
+        "test_split_r9": [doc for doc in test if doc.id.startswith(R9_PREFIX)],
         "unseen": [doc for doc in unseen if doc.fields.get("surface_form") != "trap sentence"],
         "unseen_traps": [doc for doc in unseen if doc.fields.get("surface_form") == "trap sentence"],
         "unseen2": read_labelled(UNSEEN2),
@@ -93,6 +98,7 @@ def labelled_sets() -> dict:
         "unseen12": read_labelled(UNSEEN12),
         "unseen13": read_labelled(UNSEEN13),
     }
+    return {name: documents for name, documents in sets.items() if documents}
 
 
 def external_sets(ai_sample: int) -> dict:

@@ -1,8 +1,9 @@
 """Train the default models: the fastText tagger, the embedding head and the cascade settings.
 
 The shipped fastText model, head and cascade settings are what this script makes on today's
-labelled set with ``--valid-without r3- r4s- r6-`` (the retuned models of docs/benchmarks.md,
-shipped since its eighth round of issue 11). Trains fastText on
+labelled set with ``--valid-without r3- r4s- r6-`` (the models of docs/benchmarks.md's ninth
+round of issue 11, shipped since its eleventh), followed by scripts/tune_flag_budget.py,
+which sets the default cascade's misaligned threshold. Trains fastText on
 the written train split plus the weak labels, and the embedding head on the written train
 split alone (with the weak labels it flagged three times as many
 unrelated validation documents at the same recall); chooses stage confidences and policy
