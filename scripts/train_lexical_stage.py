@@ -51,15 +51,21 @@ def main() -> None:
     parser.add_argument("--target-recall", type=float, default=0.95)
     parser.add_argument("--stance", action="store_true", help="the lexical model also splits misaligned from aligned")
     parser.add_argument("--default", action="store_true", help="make the variant the default stages of cascade.json")
+    parser.add_argument("--with-weak", action="store_true",
+                        help="also train on the weak labels of data/labelled/weak (real AI-safety writing, capability "
+                             "summaries, web pages), as the fastText model does")
     parser.add_argument("--valid-without", nargs="*", default=[SHORT_PREFIX], metavar="ID_PREFIX",
                         help="leave the valid documents with these id prefixes out of tuning (default: r4_short's)")
     args = parser.parse_args()
 
     train, valid, test = (read_labelled(WRITTEN, split=name) for name in ("train", "valid", "test"))
+    train_source = split_source("train")
+    if args.with_weak:
+        train = train + read_labelled(WRITTEN.parent / "weak")
+        train_source += " + data/labelled/weak"
     documents_valid = leave_out_ids(valid, args.valid_without)
     lexical = train_lexical_tagger(train, MODELS / "lexical.json", documents_valid, args.target_recall, args.regularization,
-                                   {"train": split_source("train"),
-                                    "valid": split_source("valid", args.valid_without)})
+                                   {"train": train_source, "valid": split_source("valid", args.valid_without)})
     config = default_cascade_config()
     base = config["variants"]["fasttext+embedding"]
     focus = next(stage.get("focus_words", 0) for stage in base["stages"] if stage["name"] == "embedding")

@@ -1,10 +1,11 @@
-"""Set the default cascade's misaligned threshold to a flag budget on the valid split.
+"""Cap the default cascade's misaligned threshold by a flag budget on the valid split.
 
-Keeps the shipped models and stage confidences. Chooses the misaligned threshold of the
-default variant of cascade.json so that the cascade (encoder in float32, as in tuning)
-flags at most ``--misaligned`` of the valid documents that are not misaligned, leaving out
-those whose ids start with a prefix given to ``--valid-without``, and records the budget
-and the figures on the test split in cascade.json. The shipped threshold is what this
+Keeps the shipped models and stage confidences. Raises the misaligned threshold of the
+default variant of cascade.json, where needed, so that the cascade (encoder in float32, as
+in tuning) flags at most ``--misaligned`` of the valid documents that are not misaligned,
+leaving out those whose ids start with a prefix given to ``--valid-without``: the threshold
+becomes the higher of the tuned one and the budget's (the budget is a cap; it never lowers a
+threshold). Records the budget and the figures on the test split in cascade.json. The shipped threshold is what this
 script sets with a budget of 64, the count the models shipped before flag on the same
 documents (the tenth and eleventh rounds of issue 11 in docs/benchmarks.md). The static
 variant takes the default's thresholds: run scripts/train_static_stage.py after it.
@@ -50,10 +51,12 @@ def main() -> None:
     name = "+".join(config["default_stages"])
     variant = config["variants"][name]
     cascade = CascadeTagger.from_options(CascadeOptions(encoder_precision="float32"))
-    threshold = cascade_budget_threshold(cascade, valid, "misaligned", args.misaligned)
+    tuned = variant["thresholds"]["misaligned"]
+    capped = cascade_budget_threshold(cascade, valid, "misaligned", args.misaligned)
+    threshold = max(tuned, capped)
     variant["thresholds"] = {**variant["thresholds"], "misaligned": threshold}
-    variant["flag_budget"] = {"misaligned": args.misaligned, "valid": split_source("valid", args.valid_without),
-                              "valid_n": len(valid)}
+    variant["flag_budget"] = {"misaligned": args.misaligned, "budget_threshold": capped,
+                              "valid": split_source("valid", args.valid_without), "valid_n": len(valid)}
     variant["test"] = cascade_test_figures(cascade, variant["thresholds"], test)
     (MODELS / "cascade.json").write_text(json.dumps(config, indent=2) + "\n")
 
@@ -63,7 +66,7 @@ def main() -> None:
     others = sum(tag.flagged for tag, doc in zip(tags, valid) if doc.label != "ai_misaligned")
     caught = sum(tag.flagged for tag, doc in zip(tags, valid) if doc.label == "ai_misaligned")
     misaligned = sum(doc.label == "ai_misaligned" for doc in valid)
-    print(f"{name}: misaligned threshold {threshold}; on {len(valid)} valid documents it flags {caught} of {misaligned} "
+    print(f"{name}: misaligned threshold {threshold} (tuned {tuned}, budget's {capped}); on {len(valid)} valid documents it flags {caught} of {misaligned} "
           f"misaligned and {others} of {len(valid) - misaligned} others")
 
 
