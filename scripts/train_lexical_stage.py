@@ -1,7 +1,8 @@
 """Train the lexical stage and record the cascade variant that pools it between fastText and the encoder.
 
 Fits the lexical model (word and word-pair TF-IDF, logistic regression, C=10 chosen on the valid split) on
-every written train document, the short texts of r4_short.jsonl included; records the
+every written train document, the short texts of r4_short.jsonl included (with ``--with-weak``
+also on the weak labels, as the fastText model is; docs/benchmarks.md, twelfth round); records the
 variant ``fasttext+lexical+embedding`` in cascade.json (the shipped fastText model and
 embedding head, the lexical model pooled between them, deciding nothing; with ``--stance``
 it also splits the decision's misaligned + aligned probability in its own proportion of the
@@ -9,10 +10,10 @@ two) with its stage
 confidences and policy thresholds tuned on the valid split (without r4_short's one-line
 texts, as the variant without the lexical stage was tuned on documents); records figures
 on the test split; and with ``--default`` makes it the default stages (it is not: see
-docs/benchmarks.md, fourth round). The fastText model and embedding head are not retrained.
+docs/benchmarks.md, fourth and twelfth rounds). The fastText model and embedding head are not retrained.
 
     python scripts/assign_splits.py
-    python scripts/train_lexical_stage.py [--regularization 10] [--stance] [--default]
+    python scripts/train_lexical_stage.py [--regularization 10] [--stance] [--with-weak] [--default]
 """
 
 from __future__ import annotations
