@@ -5,10 +5,11 @@ default variant of cascade.json, where needed, so that the cascade (encoder in f
 in tuning) flags at most ``--misaligned`` of the valid documents that are not misaligned,
 leaving out those whose ids start with a prefix given to ``--valid-without``: the threshold
 becomes the higher of the tuned one and the budget's (the budget is a cap; it never lowers a
-threshold). Records the budget and the figures on the test split in cascade.json. The shipped threshold is what this
-script sets with a budget of 64, the count the models shipped before flag on the same
-documents (the tenth and eleventh rounds of issue 11 in docs/benchmarks.md). The static
-variant takes the default's thresholds: run scripts/train_static_stage.py after it.
+threshold). Records the budget and the figures on the test split in cascade.json. The
+shipped threshold is what this script sets with a budget of 64, the count the models
+shipped before flag on the same documents (the tenth and eleventh rounds of issue 11 in
+docs/benchmarks.md). The static variant takes the default's thresholds: run
+scripts/train_static_stage.py after it.
 
     python scripts/tune_flag_budget.py --misaligned 64 --valid-without r3- r4s- r6- r9
 """
@@ -66,8 +67,8 @@ def main() -> None:
     others = sum(tag.flagged for tag, doc in zip(tags, valid) if doc.label != "ai_misaligned")
     caught = sum(tag.flagged for tag, doc in zip(tags, valid) if doc.label == "ai_misaligned")
     misaligned = sum(doc.label == "ai_misaligned" for doc in valid)
-    print(f"{name}: misaligned threshold {threshold} (tuned {tuned}, budget's {capped}); on {len(valid)} valid documents it flags {caught} of {misaligned} "
-          f"misaligned and {others} of {len(valid) - misaligned} others")
+    print(f"{name}: misaligned threshold {threshold} (tuned {tuned}, budget's {capped}); on {len(valid)} valid "
+          f"documents it flags {caught} of {misaligned} misaligned and {others} of {len(valid) - misaligned} others")
 
 
 if __name__ == "__main__":
