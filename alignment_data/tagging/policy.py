@@ -35,8 +35,12 @@ class FilterPolicy:
         if not 0.0 <= self.threshold <= 1.0:
             raise ConfigError(f"policy threshold must be in [0, 1], got {self.threshold}")
 
+    def score(self, scores: dict[str, float]) -> float:
+        """The probability this policy thresholds: the sum over its labels."""
+        return sum(scores.get(label, 0.0) for label in self.labels)
+
     def flags(self, scores: dict[str, float]) -> bool:
-        return sum(scores.get(label, 0.0) for label in self.labels) >= self.threshold
+        return self.score(scores) >= self.threshold
 
     def decide(self, tag: Tag) -> Tag:
         """``tag`` with ``flagged`` and ``reasons`` set by this policy."""

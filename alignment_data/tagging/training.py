@@ -85,9 +85,9 @@ def thresholds_from_scores(
     """Per policy, the threshold reaching ``target_recall`` given each document's label probabilities."""
     thresholds = {}
     for name in TUNED_POLICIES:
-        labels = make_policy(name).labels
-        summed = [sum(row.get(label, 0.0) for label in labels) for row in scores]
-        thresholds[name] = round(choose_threshold(summed, [label in labels for label in true_labels], target_recall), 6)
+        policy = make_policy(name)
+        summed = [policy.score(row) for row in scores]
+        thresholds[name] = round(choose_threshold(summed, [label in policy.labels for label in true_labels], target_recall), 6)
     return thresholds
 
 
@@ -232,10 +232,9 @@ def cascade_budget_threshold(cascade, documents: Sequence[LabelledDocument], pol
 
     The stage confidences stay as they are (see :func:`budget_threshold`).
     """
-    labels = make_policy(policy).labels
-    scores = last_stage_scores(cascade, [doc.text for doc in documents])
-    summed = [sum(row.get(label, 0.0) for label in labels) for row in scores]
-    return budget_threshold(summed, [doc.label in labels for doc in documents], max_others)
+    targeted = make_policy(policy)
+    summed = [targeted.score(row) for row in last_stage_scores(cascade, [doc.text for doc in documents])]
+    return budget_threshold(summed, [doc.label in targeted.labels for doc in documents], max_others)
 
 
 def cascade_test_figures(cascade, thresholds: dict[str, float], test: Sequence[LabelledDocument]) -> dict:
