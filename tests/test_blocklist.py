@@ -164,7 +164,7 @@ def test_default_lists_have_the_nine_categories_of_the_study():
         "escalation_cues": "cue", "artificial_beings": "cue", "ai_self_reference": "cue",
     }
     flagging = sum(len(c.terms) for c in default_categories() if c.rule != "cue")
-    assert 600 <= flagging <= 900
+    assert 600 <= flagging <= 1000
 
 
 def test_default_blocklist_on_typical_sentences():
@@ -189,3 +189,25 @@ def test_decision_theory_flags_on_its_own():
     tagger = BlocklistTagger()
     assert tagger.tag("Causal decision theory two-boxes on Newcomb's problem.").categories == ("general_ai_terms",)
     assert not tagger.tag("Decisions, decisions: a theory of lunch.").flagged
+
+
+@pytest.mark.parametrize("text", [
+    "We construct logical counterfactuals from optimal estimators.",
+    "Conditional orthogonality in finite factored sets.",
+    "Submit a low-bandwidth Oracle to the contest.",
+    "Timelines to advanced AGI, and the hardware overhang.",
+    "Grants from the Long-Term Future Fund.",
+    "Notes on the alignment problem.",
+    "More at https://ai-alignment.com/towards-formalizing-universality.",
+])
+def test_agent_foundations_and_forecasting_jargon_flags_on_its_own(text):
+    assert BlocklistTagger().tag(text).flagged
+
+
+@pytest.mark.parametrize("text", [
+    "The game theory of a sealed-bid auction and each bidder's expected utility.",
+    "Wheel alignment and tyre rotation while you wait.",
+    "Our agency finds the right agent for your house.",
+])
+def test_nearby_everyday_and_economics_words_do_not_flag(text):
+    assert not BlocklistTagger().tag(text).flagged
