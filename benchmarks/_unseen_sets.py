@@ -10,7 +10,8 @@ unseen10 (the same bands and convention, in two halves by two writers) for its s
 and unseen11 (the same again, in four quarters by four writers) for its eighth, and
 unseen12 (the same, in four other families of registers) for its ninth, unseen13 (the
 same, in four more families) for its tenth, unseen14 (the same again) for its eleventh,
-and unseen15 (the same again) for its twelfth, without reading any of them).
+unseen15 (the same again) for its twelfth, and unseen16 (the same again) for its thirteenth,
+without reading any of them).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ UNSEEN12 = ROOT / "data" / "unseen12"  # 240 texts in four quarters, written apa
 UNSEEN13 = ROOT / "data" / "unseen13"  # 240 texts in four quarters, written apart for the tenth round
 UNSEEN14 = ROOT / "data" / "unseen14"  # 240 texts in four quarters, written apart for the eleventh round
 UNSEEN15 = ROOT / "data" / "unseen15"  # 240 texts in four quarters, written apart for the twelfth round
+UNSEEN16 = ROOT / "data" / "unseen16"  # 240 texts in four quarters, written apart for the thirteenth round
 SHORT_PREFIX = "r4s-"  # the short labelled texts of r4_short.jsonl
 R6_PREFIX = "r6-"  # the labelled texts of the sixth round (r6_*.jsonl)
 R9_PREFIX = "r9"  # the labelled texts of the ninth round (r9_*.jsonl, ids r9a- to r9d-)
@@ -102,6 +104,7 @@ def labelled_sets() -> dict:
         "unseen13": read_labelled(UNSEEN13),
         "unseen14": read_labelled(UNSEEN14),
         "unseen15": read_labelled(UNSEEN15),
+        "unseen16": read_labelled(UNSEEN16),
     }
     return {name: documents for name, documents in sets.items() if documents}
 
