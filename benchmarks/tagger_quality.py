@@ -32,11 +32,19 @@ NAIVE = re.compile(r"\b(AI|artificial intelligence|robots?)\b", re.IGNORECASE)
 STUDY_WEB_FLAG_RATE = 0.093
 
 
-def flag_rate(tagger, texts: list[str]) -> float:
-    flagged = 0
+def flagged(tagger, texts: list[str]) -> list[bool]:
+    out: list[bool] = []
     for start in range(0, len(texts), 256):
-        flagged += sum(tag.flagged for tag in tagger.tag_batch(texts[start : start + 256]))
-    return flagged / len(texts)
+        out.extend(tag.flagged for tag in tagger.tag_batch(texts[start : start + 256]))
+    return out
+
+
+def share(flags: list[bool]) -> float:
+    return round(sum(flags) / len(flags), 4)
+
+
+def flag_rate(tagger, texts: list[str]) -> float:
+    return sum(flagged(tagger, texts)) / len(texts)
 
 
 def main() -> None:
@@ -47,13 +55,13 @@ def main() -> None:
     blocklist = TaggerSpec("blocklist").build()
     ai = read_texts(AI_DISCOURSE)
     web = [text for rows in read_texts(WEB).values() for _, text in rows]
-    per_file = {name: round(flag_rate(blocklist, [text for _, text in rows]), 4) for name, rows in ai.items()}
+    flags = {name: flagged(blocklist, [text for _, text in rows]) for name, rows in ai.items()}  # tagged once
     all_ai = [text for rows in ai.values() for _, text in rows]
     results["blocklist"] = {
-        "recall_ai_discourse_real": round(flag_rate(blocklist, all_ai), 4),
-        "recall_by_file": per_file,
+        "recall_ai_discourse_real": share([f for file_flags in flags.values() for f in file_flags]),
+        "recall_by_file": {name: share(file_flags) for name, file_flags in flags.items()},
         "recall_by_half": {
-            half: round(flag_rate(blocklist, [text for rows in ai.values() for _, text in rows[start::2]]), 4)
+            half: share([f for file_flags in flags.values() for f in file_flags[start::2]])
             for half, start in (("even", 0), ("odd", 1))
         },
         "web_sample_flagged": round(flag_rate(blocklist, web), 4),
