@@ -115,11 +115,16 @@ def labelled_sets() -> dict:
 
 
 def external_sets(ai_sample: int) -> dict:
-    """name -> texts: a sample of the real AI discourse no model saw (odd half), all web pages, persona statements."""
+    """name -> texts: a sample of the real AI discourse no model saw (odd half), web pages, persona statements.
+
+    ``web`` is all 529 web pages, whose even half trains the fastText and weak-label lexical models
+    as not_ai; ``web_unseen_half`` is the odd half (264 pages) that no model saw.
+    """
     odd = [text for rows in read_texts(AI_DISCOURSE, half="odd").values() for _, text in rows]
     return {
         "real_ai_discourse_sample": evenly(odd, ai_sample),
         "web": [text for rows in read_texts(WEB).values() for _, text in rows],
+        "web_unseen_half": [text for rows in read_texts(WEB, half="odd").values() for _, text in rows],
         "persona_misaligned_desires": persona_statements(True),
         "persona_other_statements": persona_statements(False),
         **{f"real_ai_discourse_weak_{name}": texts for name, texts in real_ai_discourse_by_weak_label().items()},

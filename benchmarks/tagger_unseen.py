@@ -8,7 +8,8 @@ apart for a round of issue 11; unseen4 holds short texts) and the unseen trap se
 and on external text (../shared/external): the share of real AI discourse flagged (also
 over the whole odd half split by the label the weak-label rules give its records:
 ``real_ai_discourse_weak_misaligned``, AI-safety writing, where the share is a recall, and
-``real_ai_discourse_weak_neutral``, capability summaries), of real web pages flagged, of
+``real_ai_discourse_weak_neutral``, capability summaries), of real web pages flagged (all
+of them, and ``web_unseen_half``, the odd half no model trained on), of
 the persona files' first-person misaligned desires flagged, and
 ``persona_gap``, that share minus the share of the same files' other statements flagged. When the shipped embedding stage reads long documents only near
 their terms (``focus_words``), the same cascade reading whole documents is reported beside
