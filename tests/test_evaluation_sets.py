@@ -15,7 +15,8 @@ from alignment_data.tagging.normalize import normalize
 DATA = Path(__file__).resolve().parents[1] / "data"
 SETS = sorted(path for path in DATA.glob("unseen*") if path.is_dir())
 # the texts that train the shipped models, and those kept for a later round's models (data/labelled/pending)
-LABELLED = (DATA / "labelled" / "written", DATA / "labelled" / "pending")
+LABELLED = tuple(folder for folder in (DATA / "labelled" / "written", DATA / "labelled" / "pending")
+                 if any(folder.glob("*.jsonl")))
 
 
 def _normal(text: str) -> str:
