@@ -10,8 +10,9 @@ unseen10 (the same bands and convention, in two halves by two writers) for its s
 and unseen11 (the same again, in four quarters by four writers) for its eighth, and
 unseen12 (the same, in four other families of registers) for its ninth, unseen13 (the
 same, in four more families) for its tenth, unseen14 (the same again) for its eleventh,
-unseen15 (the same again) for its twelfth, unseen16 (the same again) for its thirteenth, and
-unseen17 (the same again) for its fourteenth, without reading any of them).
+unseen15 (the same again) for its twelfth, unseen16 (the same again) for its thirteenth,
+unseen17 (the same again) for its fourteenth and unseen18 (the same again) for its fifteenth,
+without reading any of them).
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ UNSEEN14 = ROOT / "data" / "unseen14"  # 240 texts in four quarters, written apa
 UNSEEN15 = ROOT / "data" / "unseen15"  # 240 texts in four quarters, written apart for the twelfth round
 UNSEEN16 = ROOT / "data" / "unseen16"  # 240 texts in four quarters, written apart for the thirteenth round
 UNSEEN17 = ROOT / "data" / "unseen17"  # 240 texts in four quarters, written apart for the fourteenth round
+UNSEEN18 = ROOT / "data" / "unseen18"  # 240 texts in four quarters, written apart for the fifteenth round
 SHORT_PREFIX = "r4s-"  # the short labelled texts of r4_short.jsonl
 R6_PREFIX = "r6-"  # the labelled texts of the sixth round (r6_*.jsonl)
 R9_PREFIX = "r9"  # the labelled texts of the ninth round (r9_*.jsonl, ids r9a- to r9d-)
 R14_PREFIX = "r14"  # the labelled texts of the fourteenth round (r14_*.jsonl, ids r14a- to r14d-)
+R15_PREFIX = "r15"  # the labelled texts of the fifteenth round (r15_*.jsonl, ids r15a- to r15d-)
 PERSONA = EXTERNAL / "anthropic-persona"
 # persona files whose " Yes" statements are first-person misaligned desires (SOURCES.md)
 PERSONA_FILES = (
@@ -84,14 +87,16 @@ def labelled_sets() -> dict:
     test = read_labelled(LABELLED / "written", split="test")
     sets = {
         # the test split as it was before issue 11, and the test documents added for it: thin registers
-        # (r3-*), short texts (r4s-*), the sixth round's texts (r6-*), the ninth's (r9?-*) and the fourteenth's (r14?-*)
+        # (r3-*), short texts (r4s-*), the sixth round's texts (r6-*), the ninth's (r9?-*), the fourteenth's (r14?-*)
+        # and the fifteenth's (r15?-*)
         "test_split": [doc for doc in test
-                       if not doc.id.startswith(("r3-", SHORT_PREFIX, R6_PREFIX, R9_PREFIX, R14_PREFIX))],
+                       if not doc.id.startswith(("r3-", SHORT_PREFIX, R6_PREFIX, R9_PREFIX, R14_PREFIX, R15_PREFIX))],
         "test_split_r3": [doc for doc in test if doc.id.startswith("r3-")],
         "test_split_r4_short": [doc for doc in test if doc.id.startswith(SHORT_PREFIX)],
         "test_split_r6": [doc for doc in test if doc.id.startswith(R6_PREFIX)],
         "test_split_r9": [doc for doc in test if doc.id.startswith(R9_PREFIX)],
         "test_split_r14": [doc for doc in test if doc.id.startswith(R14_PREFIX)],
+        "test_split_r15": [doc for doc in test if doc.id.startswith(R15_PREFIX)],
         "unseen": [doc for doc in unseen if doc.fields.get("surface_form") != "trap sentence"],
         "unseen_traps": [doc for doc in unseen if doc.fields.get("surface_form") == "trap sentence"],
         "unseen2": read_labelled(UNSEEN2),
@@ -110,6 +115,7 @@ def labelled_sets() -> dict:
         "unseen15": read_labelled(UNSEEN15),
         "unseen16": read_labelled(UNSEEN16),
         "unseen17": read_labelled(UNSEEN17),
+        "unseen18": read_labelled(UNSEEN18),
     }
     return {name: documents for name, documents in sets.items() if documents}
 

@@ -3,7 +3,7 @@
 For the blocklist, fastText, the lexical model (when the cascade has it), the embedding
 model and the full cascade, under the ``misaligned`` policy: the share flagged per true
 label and the 4x4 confusion matrix on (1) the project's test split (with its thin-register
-and short-text parts apart), (2) the unseen sets (data/unseen to unseen17, each written
+and short-text parts apart), (2) the unseen sets (data/unseen to unseen18, each written
 apart for a round of issue 11; unseen4 holds short texts) and the unseen trap sentences;
 and on external text (../shared/external): the share of real AI discourse flagged (also
 over the whole odd half split by the label the weak-label rules give its records:
