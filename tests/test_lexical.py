@@ -80,7 +80,7 @@ def test_a_pool_only_stage_decides_nothing_and_joins_the_mean():
 
 @requires_semantic
 def test_the_shipped_lexical_variant_pools_the_shipped_lexical_model():
-    assert "lexical" not in default_stages()  # an option, not the default (docs/benchmarks.md)
+    assert default_stages() == ("fasttext", "lexical", "embedding")  # the default since the fifteenth round of issue 11
     cascade = CascadeTagger.from_options(CascadeOptions(stages=("fasttext", "lexical", "embedding")))
     assert [stage.name for stage in cascade.stages] == ["fasttext", "lexical", "embedding"]
     assert cascade.stages[1].pool_only and cascade.combine
