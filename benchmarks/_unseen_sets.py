@@ -25,28 +25,12 @@ from _data import AI_DISCOURSE, EXTERNAL, LABELLED, ROOT, WEB, read_texts
 from alignment_data.readers import read_labelled
 
 UNSEEN = ROOT / "data" / "unseen"
-UNSEEN2 = ROOT / "data" / "unseen2"  # written apart for the second round of issue 11, without reading the others
-UNSEEN3 = ROOT / "data" / "unseen3"  # written apart for the third round, without reading the others
-UNSEEN4 = ROOT / "data" / "unseen4"  # 200 short texts written apart for the fourth round
-UNSEEN5 = ROOT / "data" / "unseen5"  # 120 documents written apart for the fourth round
-UNSEEN6 = ROOT / "data" / "unseen6"  # 160 short texts and documents written apart for the fifth round
-UNSEEN7 = ROOT / "data" / "unseen7"  # 160 short texts, documents and long documents written apart for the sixth round
-UNSEEN8 = ROOT / "data" / "unseen8"  # 120 texts, 14 long documents per label, written apart for the sixth round
-UNSEEN9 = ROOT / "data" / "unseen9"  # 60 texts, 6 long documents per label, written apart for the sixth round
-UNSEEN10 = ROOT / "data" / "unseen10"  # 120 texts in two halves, written apart for the seventh round
-UNSEEN11 = ROOT / "data" / "unseen11"  # 240 texts in four quarters, written apart for the eighth round
-UNSEEN12 = ROOT / "data" / "unseen12"  # 240 texts in four quarters, written apart for the ninth round
-UNSEEN13 = ROOT / "data" / "unseen13"  # 240 texts in four quarters, written apart for the tenth round
-UNSEEN14 = ROOT / "data" / "unseen14"  # 240 texts in four quarters, written apart for the eleventh round
-UNSEEN15 = ROOT / "data" / "unseen15"  # 240 texts in four quarters, written apart for the twelfth round
-UNSEEN16 = ROOT / "data" / "unseen16"  # 240 texts in four quarters, written apart for the thirteenth round
-UNSEEN17 = ROOT / "data" / "unseen17"  # 240 texts in four quarters, written apart for the fourteenth round
-UNSEEN18 = ROOT / "data" / "unseen18"  # 240 texts in four quarters, written apart for the fifteenth round
-SHORT_PREFIX = "r4s-"  # the short labelled texts of r4_short.jsonl
-R6_PREFIX = "r6-"  # the labelled texts of the sixth round (r6_*.jsonl)
-R9_PREFIX = "r9"  # the labelled texts of the ninth round (r9_*.jsonl, ids r9a- to r9d-)
-R14_PREFIX = "r14"  # the labelled texts of the fourteenth round (r14_*.jsonl, ids r14a- to r14d-)
-R15_PREFIX = "r15"  # the labelled texts of the fifteenth round (r15_*.jsonl, ids r15a- to r15d-)
+# data/unseen2, unseen3, ...: each written apart for a round of issue 11 (their READMEs say which), in number order
+NUMBERED_UNSEEN = sorted((path for path in UNSEEN.parent.glob("unseen[0-9]*") if path.is_dir()),
+                         key=lambda path: int(path.name.removeprefix("unseen")))
+# the test documents of the labelled batches added during issue 11, by id prefix, reported apart from the test split:
+# thin registers (r3), short texts (r4_short), and the sixth, ninth, fourteenth and fifteenth rounds' batches
+ROUND_TEST_SLICES = {"r3": "r3-", "r4_short": "r4s-", "r6": "r6-", "r9": "r9", "r14": "r14", "r15": "r15"}
 PERSONA = EXTERNAL / "anthropic-persona"
 # persona files whose " Yes" statements are first-person misaligned desires (SOURCES.md)
 PERSONA_FILES = (
@@ -85,37 +69,15 @@ def labelled_sets() -> dict:
     """
     unseen = read_labelled(UNSEEN)
     test = read_labelled(LABELLED / "written", split="test")
+    prefixes = tuple(ROUND_TEST_SLICES.values())
     sets = {
-        # the test split as it was before issue 11, and the test documents added for it: thin registers
-        # (r3-*), short texts (r4s-*), the sixth round's texts (r6-*), the ninth's (r9?-*), the fourteenth's (r14?-*)
-        # and the fifteenth's (r15?-*)
-        "test_split": [doc for doc in test
-                       if not doc.id.startswith(("r3-", SHORT_PREFIX, R6_PREFIX, R9_PREFIX, R14_PREFIX, R15_PREFIX))],
-        "test_split_r3": [doc for doc in test if doc.id.startswith("r3-")],
-        "test_split_r4_short": [doc for doc in test if doc.id.startswith(SHORT_PREFIX)],
-        "test_split_r6": [doc for doc in test if doc.id.startswith(R6_PREFIX)],
-        "test_split_r9": [doc for doc in test if doc.id.startswith(R9_PREFIX)],
-        "test_split_r14": [doc for doc in test if doc.id.startswith(R14_PREFIX)],
-        "test_split_r15": [doc for doc in test if doc.id.startswith(R15_PREFIX)],
+        # the test split as it was before issue 11, then the test documents each batch added for it
+        "test_split": [doc for doc in test if not doc.id.startswith(prefixes)],
+        **{f"test_split_{name}": [doc for doc in test if doc.id.startswith(prefix)]
+           for name, prefix in ROUND_TEST_SLICES.items()},
         "unseen": [doc for doc in unseen if doc.fields.get("surface_form") != "trap sentence"],
         "unseen_traps": [doc for doc in unseen if doc.fields.get("surface_form") == "trap sentence"],
-        "unseen2": read_labelled(UNSEEN2),
-        "unseen3": read_labelled(UNSEEN3),
-        "unseen4": read_labelled(UNSEEN4),
-        "unseen5": read_labelled(UNSEEN5),
-        "unseen6": read_labelled(UNSEEN6),
-        "unseen7": read_labelled(UNSEEN7),
-        "unseen8": read_labelled(UNSEEN8),
-        "unseen9": read_labelled(UNSEEN9),
-        "unseen10": read_labelled(UNSEEN10),
-        "unseen11": read_labelled(UNSEEN11),
-        "unseen12": read_labelled(UNSEEN12),
-        "unseen13": read_labelled(UNSEEN13),
-        "unseen14": read_labelled(UNSEEN14),
-        "unseen15": read_labelled(UNSEEN15),
-        "unseen16": read_labelled(UNSEEN16),
-        "unseen17": read_labelled(UNSEEN17),
-        "unseen18": read_labelled(UNSEEN18),
+        **{folder.name: read_labelled(folder) for folder in NUMBERED_UNSEEN},
     }
     return {name: documents for name, documents in sets.items() if documents}
 
